@@ -1,0 +1,185 @@
+"""Blob bytes: sniff compression by magic, open decompressed streams, hash.
+
+Compression is decided by content, never by a media type or a file name alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+from .errors import CorruptArchive, UnsupportedFormat
+
+GZIP = "gzip"
+ZSTD = "zstd"
+PLAIN = "none"
+EMPTY = "empty"
+
+_MAX_OUT = 4 << 20  # bound on one decompression step's output: a bomb never lands in memory whole
+
+
+def sniff(head: bytes) -> str:
+    """Return the compression of a blob from its first bytes: gzip, zstd, plain (tar), empty, or unknown.
+
+    'unknown' covers anything that is not tar-like: bzip2 and xz are named so the message can say so.
+    """
+    if not head:
+        return EMPTY
+    if head[:2] == b"\x1f\x8b":
+        return GZIP
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        return ZSTD
+    if head[:3] == b"BZh":
+        return "bzip2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    if len(head) >= 263 and head[257:262] == b"ustar":
+        return PLAIN
+    if len(head) >= 512 and not any(head[:512]):
+        return PLAIN  # an empty tar: only end-of-archive blocks
+    if len(head) >= 512 and _v7_header(head[:512]):
+        return PLAIN
+    return "unknown"
+
+
+def _v7_header(hdr: bytes) -> bool:
+    """A pre-POSIX tar header with a valid checksum."""
+    from .tarindex import checksum_ok
+
+    return checksum_ok(hdr)
+
+
+class GzipReader:
+    """Streaming gzip decompression over a raw file, with multi-member support (eStargz).
+
+    ``read(n)`` returns up to n bytes (b"" at the end). Output per step is bounded, so a gzip bomb
+    costs time, not memory.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str = "blob") -> None:
+        self._raw = raw
+        self._name = name
+        self._d = zlib.decompressobj(31)
+        self._pending = b""
+        self._done = False
+        self._started = False
+
+    def _step(self) -> bytes:
+        d = self._d
+        if d.unconsumed_tail:
+            data = d.unconsumed_tail
+        else:
+            data = self._raw.read(1 << 20)
+            if not data:
+                if d.eof or not self._started:
+                    self._done = True
+                    return b""
+                raise CorruptArchive(f"{self._name}: gzip stream is truncated")
+        self._started = True
+        try:
+            out = d.decompress(data, _MAX_OUT)
+        except zlib.error as exc:
+            raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
+        if d.eof:
+            rest = d.unused_data
+            self._d = zlib.decompressobj(31)
+            if rest:
+                # a further gzip member (eStargz, pigz -i) or trailing garbage
+                if rest[:2] == b"\x1f\x8b":
+                    self._d = zlib.decompressobj(31)
+                    try:
+                        out += self._d.decompress(rest, _MAX_OUT)
+                    except zlib.error as exc:
+                        raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
+                elif any(rest):
+                    raise CorruptArchive(f"{self._name}: garbage after gzip data")
+            else:
+                nxt = self._raw.read(2)
+                if not nxt:
+                    self._done = True
+                elif nxt == b"\x1f\x8b":
+                    try:
+                        out += self._d.decompress(nxt, _MAX_OUT)
+                    except zlib.error as exc:
+                        raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
+                elif any(nxt) or any(self._raw.read(1 << 16)):
+                    raise CorruptArchive(f"{self._name}: garbage after gzip data")
+                else:
+                    self._done = True
+        return out
+
+    def read(self, n: int = -1) -> bytes:
+        parts = [self._pending] if self._pending else []
+        have = len(self._pending)
+        self._pending = b""
+        while (n < 0 or have < n) and not self._done:
+            out = self._step()
+            if out:
+                parts.append(out)
+                have += len(out)
+        data = b"".join(parts)
+        if n >= 0 and len(data) > n:
+            self._pending = data[n:]
+            data = data[:n]
+        return data
+
+
+class ZstdReader:
+    """Streaming zstd decompression (all frames; zstd:chunked skippable frames are skipped)."""
+
+    def __init__(self, raw: BinaryIO, name: str = "blob") -> None:
+        import zstandard
+
+        self._name = name
+        self._r = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, read_size=1 << 20)
+        self._err = zstandard.ZstdError
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            if n < 0:
+                parts = []
+                while True:
+                    b = self._r.read(_MAX_OUT)
+                    if not b:
+                        return b"".join(parts)
+                    parts.append(b)
+            out: bytes = self._r.read(n)
+            return out
+        except self._err as exc:
+            raise CorruptArchive(f"{self._name}: corrupt zstd data ({exc})") from exc
+
+
+def decompressed_reader(raw: BinaryIO, compression: str, name: str = "blob") -> Callable[[int], bytes]:
+    """Return ``read(n)`` over the uncompressed bytes of a blob opened as ``raw``."""
+    if compression == GZIP:
+        return GzipReader(raw, name).read
+    if compression == ZSTD:
+        return ZstdReader(raw, name).read
+    if compression in (PLAIN, EMPTY):
+        return raw.read
+    raise UnsupportedFormat(f"{name}: {compression} compression is not supported (only gzip and zstd)")
+
+
+def sha256_stream(
+    read: Callable[[int], bytes],
+    progress: Callable[[int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[str, int]:
+    """Return ("sha256:<hex>", byte count) of everything ``read`` yields."""
+    from .errors import Cancelled
+
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = read(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+        if progress is not None:
+            progress(n)
+        if cancelled is not None and cancelled():
+            raise Cancelled()
+    return "sha256:" + h.hexdigest(), n

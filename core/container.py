@@ -1,0 +1,255 @@
+"""Where blobs live: a (possibly decompressed) tar file, or a folder.
+
+A container answers "is there a member called X" and "give me its bytes", following symlinks and
+hardlinks inside the archive (podman's ``<v1id>/layer.tar -> ../<digest>.tar``), and never reading
+outside the archive or the folder.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import posixpath
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from .errors import CorruptArchive, MissingBlob, NotAnImage
+from .tarindex import BufferSource, read_entries
+
+_EMPTY = b""
+
+
+class Member(NamedTuple):
+    name: str
+    type: str
+    offset: int
+    size: int
+    link: str | None
+
+
+class Blob:
+    """One member's bytes: random access through a buffer, or sequential through a file object."""
+
+    def __init__(
+        self,
+        container: Container,
+        name: str,
+        buf: memoryview | bytes,
+        size: int,
+        mm: mmap.mmap | None = None,
+        base: int = 0,
+    ) -> None:
+        self.container = container
+        self.name = name
+        self.buf = buf
+        self.size = size
+        self._mm = mm
+        self._base = base
+
+    def release(self, start: int, end: int) -> None:
+        """Drop the mapped pages of ``[start, end)`` from this process (they stay in the page cache)."""
+        if self._mm is None:
+            return
+        a = (self._base + start) // mmap.PAGESIZE * mmap.PAGESIZE
+        length = (self._base + end - a) // mmap.PAGESIZE * mmap.PAGESIZE
+        if length > 0:
+            try:
+                self._mm.madvise(mmap.MADV_DONTNEED, a, length)
+            except (OSError, ValueError):
+                pass
+
+    def head(self, n: int = 512) -> bytes:
+        return bytes(self.buf[:n])
+
+    def open(self) -> BinaryIO:
+        """A file object over the blob's stored bytes (no copy for mmap-backed blobs)."""
+        return io.BytesIO(self.buf) if isinstance(self.buf, bytes) else _MemReader(self.buf)
+
+    def read_all(self, limit: int = 64 << 20) -> bytes:
+        if self.size > limit:
+            raise CorruptArchive(
+                f"{self.name} is {self.size} bytes; too large for a JSON document", self.container.path
+            )
+        return bytes(self.buf)
+
+
+class _MemReader(io.RawIOBase):
+    """A read-only file object over a memoryview, without copying the whole view."""
+
+    def __init__(self, mv: memoryview) -> None:
+        self._mv = mv
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        out = bytes(self._mv[self._pos : end])
+        self._pos = end
+        return out
+
+    def readinto(self, b: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: len(self._mv)}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _map(path: Path) -> tuple[mmap.mmap | None, memoryview | bytes]:
+    """Memory-map a file read-only (empty files map to b"")."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            return None, _EMPTY
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return mm, memoryview(mm)
+
+
+class Container:
+    path: Path
+    kind: str  # "tar" or "dir"
+
+    def exists(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def blob(self, name: str) -> Blob:
+        raise NotImplementedError
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def symlinked(self) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class TarContainer(Container):
+    """An uncompressed tar file, memory-mapped; members are located by our own header reader."""
+
+    kind = "tar"
+
+    def __init__(
+        self,
+        path: Path,
+        display: Path | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        self.path = display or path
+        self._mm, self._buf = _map(path)
+        whole = Blob(self, "", self._buf, len(self._buf), self._mm, 0)
+        try:
+            res = read_entries(
+                BufferSource(self._buf, release=whole.release),
+                overlay=False,
+                progress=progress,
+                cancelled=cancelled,
+                label=str(self.path),
+            )
+        except CorruptArchive as exc:
+            raise NotAnImage(
+                f"not a readable tar archive ({exc.message.split(': ', 1)[-1]})", self.path
+            ) from exc
+        self.warnings = res.warnings
+        self.members: dict[str, Member] = {}
+        for e in res.entries:
+            self.members[e.path] = Member(e.path, e.type, e.offset, e.size, e.link)
+
+    def names(self) -> list[str]:
+        return list(self.members)
+
+    def symlinked(self) -> list[str]:
+        return [m.name for m in self.members.values() if m.type == "symlink"]
+
+    def _resolve(self, name: str) -> Member:
+        name = posixpath.normpath(name.lstrip("/")) if name else name
+        seen = 0
+        while True:
+            m = self.members.get(name)
+            if m is None:
+                raise MissingBlob(f"the archive has no member {name!r}", self.path)
+            if m.type == "symlink" and m.link is not None:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), m.link))
+                if target.startswith("../") or target == ".." or m.link.startswith("/"):
+                    raise MissingBlob(f"member {name!r} links outside the archive ({m.link!r})", self.path)
+                name = target
+            elif m.type == "hardlink" and m.link is not None:
+                name = m.link
+            else:
+                return m
+            seen += 1
+            if seen > 40:
+                raise MissingBlob(f"member {name!r} is a link loop", self.path)
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._resolve(name)
+        except MissingBlob:
+            return False
+        return True
+
+    def blob(self, name: str) -> Blob:
+        m = self._resolve(name)
+        if m.type != "file":
+            raise MissingBlob(f"member {name!r} is a {m.type}, not a file", self.path)
+        buf = self._buf[m.offset : m.offset + m.size] if m.size else _EMPTY
+        return Blob(self, name, buf, m.size, self._mm, m.offset)
+
+
+class DirContainer(Container):
+    """A folder (an OCI layout, or an unpacked ``docker save``). Nothing outside it is read."""
+
+    kind = "dir"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._root = path.resolve()
+
+    def _file(self, name: str) -> Path:
+        rel = posixpath.normpath(name.lstrip("/"))
+        if rel.startswith("../") or rel == "..":
+            raise MissingBlob(f"{name!r} points outside the folder", self.path)
+        p = (self._root / rel).resolve()
+        if p != self._root and self._root not in p.parents:
+            raise MissingBlob(f"{name!r} points outside the folder", self.path)
+        return p
+
+    def exists(self, name: str) -> bool:
+        try:
+            return self._file(name).is_file()
+        except (MissingBlob, OSError):
+            return False
+
+    def names(self) -> list[str]:
+        out = []
+        for dirpath, _dirs, files in os.walk(self._root):
+            for f in files:
+                out.append(os.path.relpath(os.path.join(dirpath, f), self._root).replace(os.sep, "/"))
+            if len(out) > 1_000_000:
+                break
+        return out
+
+    def blob(self, name: str) -> Blob:
+        p = self._file(name)
+        if not p.is_file():
+            raise MissingBlob(f"the folder has no file {name!r}", self.path)
+        try:
+            mm, buf = _map(p)
+        except OSError as exc:
+            raise MissingBlob(f"cannot read {name!r}: {exc.strerror}", self.path) from exc
+        return Blob(self, name, buf, len(buf), mm, 0)

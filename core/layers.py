@@ -1,0 +1,235 @@
+"""Index layers: stream each once, keep lean entry records, open content lazily.
+
+Plain (uncompressed) layers are indexed straight from the memory-mapped archive by reading headers
+and skipping data arithmetically. Compressed layers are decompressed once, in parallel threads
+(zlib and zstd release the GIL), and their data is read and dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import blobs
+from .archive import Archive, ImageRecord, LayerDesc
+from .container import Blob
+from .errors import Cancelled, CorruptArchive, LayerScopeError, MissingBlob, UnsupportedFormat
+from .tarindex import BufferSource, Entry, StreamSource, iter_member_data, read_entries
+
+LayerProgress = Callable[[str, int, int], None]  # (stage text, done, total)
+
+
+@dataclass(slots=True)
+class LayerIndex:
+    desc: LayerDesc
+    entries: list[Entry]
+    members: int
+    metadata: list[Entry]
+    uncompressed_size: int
+    warnings: list[str]
+
+    @property
+    def index(self) -> int:
+        return self.desc.index
+
+    @property
+    def tar_size(self) -> int:
+        """Sum of the member sizes in the layer's headers (what dive calls the layer size)."""
+        return sum(e.size for e in self.entries)
+
+
+def _blob(archive: Archive, desc: LayerDesc) -> Blob:
+    if desc.blob_name is None:
+        raise MissingBlob(
+            f"layer {desc.index} ({(desc.digest or '?')[:19]}) is not in the archive", archive.path
+        )
+    return archive.container.blob(desc.blob_name)
+
+
+def layer_source(archive: Archive, desc: LayerDesc) -> BufferSource | StreamSource:
+    """A source over the layer's uncompressed tar stream."""
+    blob = _blob(archive, desc)
+    comp = desc.compression
+    if comp in (blobs.PLAIN, blobs.EMPTY):
+        return BufferSource(blob.buf, release=blob.release)
+    if comp in (blobs.GZIP, blobs.ZSTD):
+        return StreamSource(blobs.decompressed_reader(blob.open(), comp, f"layer {desc.index}"))
+    if comp == "unknown":
+        raise CorruptArchive(
+            f"layer {desc.index} ({(desc.digest or '?')[:19]}) is neither a tar nor gzip/zstd data",
+            archive.path,
+        )
+    raise UnsupportedFormat(
+        f"layer {desc.index} is {comp}-compressed; only gzip and zstd are supported", archive.path
+    )
+
+
+def index_layer(
+    archive: Archive,
+    desc: LayerDesc,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> LayerIndex:
+    """Index one layer (cached per archive). Raises MissingBlob, CorruptArchive, Cancelled."""
+    cached = archive.indexes.get(desc.key)
+    if isinstance(cached, LayerIndex):
+        return LayerIndex(
+            desc, cached.entries, cached.members, cached.metadata, cached.uncompressed_size, cached.warnings
+        )
+    label = f"layer {desc.index}"
+    src = layer_source(archive, desc)
+    total = desc.size
+
+    def prog(done: int) -> None:
+        if progress is not None:
+            # for compressed layers report progress through the stored bytes when we can
+            progress(min(done, total) if isinstance(src, BufferSource) else done, total)
+
+    try:
+        res = read_entries(src, estargz=desc.estargz, progress=prog, cancelled=cancelled, label=label)
+    except CorruptArchive as exc:
+        raise CorruptArchive(exc.message, archive.path) from exc
+    if desc.compression == blobs.EMPTY and not res.entries:
+        res.warnings.append(f"{label}: the layer blob is empty (0 bytes)")
+    idx = LayerIndex(desc, res.entries, res.members, res.metadata, res.size, res.warnings)
+    archive.indexes[desc.key] = idx
+    return idx
+
+
+def load_image(
+    archive: Archive,
+    image: ImageRecord,
+    progress: LayerProgress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    workers: int = 2,
+) -> list[LayerIndex]:
+    """Index every layer of ``image``; compressed layers run in parallel. Progress reports bytes."""
+    layers = image.layers
+    total = sum(max(d.size, 1) for d in layers)
+    done_per = [0] * len(layers)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def is_cancelled() -> bool:
+        return stop.is_set() or (cancelled is not None and cancelled())
+
+    def one(d: LayerDesc) -> LayerIndex:
+        def prog(done: int, _tot: int) -> None:
+            with lock:
+                done_per[d.index] = min(done, max(d.size, 1))
+                s = sum(done_per)
+            if progress is not None:
+                progress(f"reading layer {d.index + 1} of {len(layers)}", s, total)
+
+        idx = index_layer(archive, d, prog, is_cancelled)
+        prog(max(d.size, 1), 0)
+        return idx
+
+    compressed = [d for d in layers if d.compression in (blobs.GZIP, blobs.ZSTD)]
+    results: dict[int, LayerIndex] = {}
+    if len(compressed) > 1 and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futs = {d.index: pool.submit(one, d) for d in compressed}
+            try:
+                for d in layers:
+                    if d.index not in futs:
+                        results[d.index] = one(d)
+                for i, f in futs.items():
+                    results[i] = f.result()
+            except BaseException:
+                stop.set()
+                for f in futs.values():
+                    f.cancel()
+                raise
+    else:
+        for d in layers:
+            results[d.index] = one(d)
+    return [results[d.index] for d in layers]
+
+
+def iter_contents(
+    archive: Archive, desc: LayerDesc, entries: list[Entry]
+) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    """Yield (entry, chunks) for regular-file entries of one layer, in one sequential pass."""
+    wanted = sorted(entries, key=lambda e: e.offset)
+    src = layer_source(archive, desc)
+    yield from iter_member_data(src, wanted)
+
+
+def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | None = None) -> bytes:
+    """The bytes of one file entry (at most ``limit`` of them). Sparse holes are filled with zeros."""
+    if entry.type != "file":
+        raise LayerScopeError(f"/{entry.path} is a {entry.type}, not a file", archive.path)
+    want = entry.size if limit is None else min(limit, entry.size)
+    parts: list[bytes] = []
+    got = 0
+    for _e, chunks in iter_contents(archive, desc, [entry]):
+        for c in chunks:
+            parts.append(c)
+            got += len(c)
+            if got >= want and not (entry.extra and "sparse" in entry.extra):
+                break
+    data = b"".join(parts)
+    if entry.extra and "sparse" in entry.extra:
+        data = _unsparse(data, entry.extra["sparse"], entry.size)  # type: ignore[arg-type]
+    return data[:want]
+
+
+def _unsparse(stored: bytes, smap: list[tuple[int, int]], size: int) -> bytes:
+    out = bytearray(size)
+    pos = 0
+    for off, ln in smap:
+        if off < 0 or ln < 0 or off + ln > size:
+            raise CorruptArchive("sparse map points outside the file")
+        out[off : off + ln] = stored[pos : pos + ln]
+        pos += ln
+    return bytes(out)
+
+
+def verify_image(
+    archive: Archive,
+    image: ImageRecord,
+    progress: LayerProgress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[str]:
+    """Check every layer's blob digest and diff_id (reads all bytes).
+
+    Returns warnings; a mismatch never raises. Raises Cancelled.
+    """
+    out: list[str] = []
+    total = sum(d.size for d in image.layers) or 1
+    base = 0
+    for d in image.layers:
+        if d.blob_name is None:
+            out.append(f"layer {d.index}: not in the archive; cannot verify")
+            continue
+        blob = _blob(archive, d)
+
+        def prog(n: int, b: int = base, i: int = d.index, size: int = blob.size) -> None:
+            if progress is not None:
+                progress(f"verifying layer {i + 1} of {len(image.layers)}", b + min(n, size), total)
+
+        if d.digest and d.digest.startswith("sha256:"):
+            got, _n = blobs.sha256_stream(blob.open().read, prog, cancelled)
+            if got != d.digest:
+                out.append(f"layer {d.index}: blob digest is {got}, manifest says {d.digest}")
+        if d.diff_id and d.diff_id.startswith("sha256:"):
+            if d.compression in (blobs.PLAIN, blobs.EMPTY) and d.digest == d.diff_id:
+                pass  # same bytes, checked above
+            else:
+                try:
+                    read = blobs.decompressed_reader(blob.open(), d.compression, f"layer {d.index}")
+                    got, _n = blobs.sha256_stream(read, None, cancelled)
+                except Cancelled:
+                    raise
+                except LayerScopeError as exc:
+                    out.append(f"layer {d.index}: cannot verify diff_id ({exc.message})")
+                    continue
+                if got != d.diff_id:
+                    out.append(
+                        f"layer {d.index}: uncompressed digest is {got}, config diff_id says {d.diff_id}"
+                    )
+        base += d.size
+    return out

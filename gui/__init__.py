@@ -1,0 +1,1 @@
+"""LayerScope GUI (PySide6). Importing this package does not import Qt; layerscope.gui.app does."""
