@@ -207,5 +207,199 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+# ---- ls and ci -----------------------------------------------------------------------------------
+def _load_tree(args: argparse.Namespace, archive: Archive, upto: int | None = None):  # type: ignore[no-untyped-def]
+    from .merge import merge
+
+    im = archive.select(args.image, args.platform)
+    idx = load_image(archive, im)
+    return im, idx, merge(idx, upto=upto, archive=archive)
+
+
+def _row(path: str, e: Any, layer: int, change: str) -> dict[str, Any]:
+    """One `ls --json` row; ``e`` is None for a directory implied by its children."""
+    if e is None:
+        return {
+            "path": "/" + path,
+            "type": "dir",
+            "size": 0,
+            "mode": 0o755,
+            "uid": 0,
+            "gid": 0,
+            "link": None,
+            "layer": layer,
+            "change": change,
+        }
+    link = "/" + e.link if e.type == "hardlink" and e.link else e.link
+    return {
+        "path": "/" + path,
+        "type": e.type,
+        "size": e.size,
+        "mode": e.mode,
+        "uid": e.uid,
+        "gid": e.gid,
+        "link": link,
+        "layer": layer,
+        "change": change,
+    }
+
+
+def listing(tree: Any, layer: int | None, view: str) -> list[dict[str, Any]]:
+    """Rows of `ls --json`: the merged tree up to the tree's top layer, or one layer's own changes
+    (removed entries only there)."""
+    if view == "merged":
+        return [
+            _row(p, tree.nodes[p].entry, tree.nodes[p].layer, tree.change_of(p)) for p in sorted(tree.nodes)
+        ]
+    assert layer is not None
+    rows = []
+    for p, ch in sorted(tree.changes[layer].items()):
+        e = ch.entry
+        if e is None and p in tree.nodes:
+            e = tree.nodes[p].entry
+        rows.append(_row(p, e, layer, ch.kind))
+    return rows
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    out: TextIO = sys.stdout
+    with open_archive(args.file) as archive:
+        im = archive.select(args.image, args.platform)
+        n = len(im.layers)
+        layer = n - 1 if args.layer is None else args.layer
+        if not 0 <= layer < n:
+            raise LayerScopeError(f"layer {layer} is out of range (0..{n - 1})", archive.path)
+        _im, _idx, tree = _load_tree(args, archive, upto=layer)
+        rows = listing(tree, layer, args.view)
+        if args.json:
+            json.dump(rows, out, indent=1)
+            out.write("\n")
+            return EXIT_OK
+        marks = {"added": "+", "modified": "~", "removed": "-", "unmodified": " "}
+        for r in rows:
+            mode = _mode_string(r["type"], r["mode"])
+            link = f" -> {r['link']}" if r["link"] else ""
+            out.write(
+                f"{marks[r['change']]} {mode} {r['uid']:>5}:{r['gid']:<5} {r['size']:>12}  "
+                f"#{r['layer']:<3} {r['path']}{link}\n"
+            )
+    return EXIT_OK
+
+
+_TYPE_CHAR = {
+    "dir": "d",
+    "symlink": "l",
+    "char": "c",
+    "block": "b",
+    "fifo": "p",
+    "socket": "s",
+    "hardlink": "h",
+}
+
+
+def _mode_string(kind: str, mode: int) -> str:
+    """``-rwxr-xr-x`` style, with setuid/setgid/sticky."""
+    chars = _TYPE_CHAR.get(kind, "-")
+    for who in range(3):
+        bits = (mode >> (6 - 3 * who)) & 7
+        r = "r" if bits & 4 else "-"
+        w = "w" if bits & 2 else "-"
+        x = "x" if bits & 1 else "-"
+        special = mode & (0o4000 >> who)
+        if special:
+            x = ("s" if who < 2 else "t") if bits & 1 else ("S" if who < 2 else "T")
+        chars += r + w + x
+    return chars
+
+
+def cmd_ci(args: argparse.Namespace) -> int:
+    from .analysis import dive_figures, layerscope_figures
+    from .rules import evaluate, load_rules
+
+    rules = load_rules(args)
+    out: TextIO = sys.stdout
+    with open_archive(args.file) as archive:
+        im, idx, tree = _load_tree(args, archive)
+        dive = dive_figures(idx)
+        ours = layerscope_figures(idx, tree, base_layers=args.base_layers)
+    results = evaluate(rules, dive)
+    passed = all(r["status"] != "fail" for r in results)
+    if args.json:
+        json.dump(
+            {
+                "image": im.name,
+                "dive": dive.as_json(),
+                "layerscope": ours.as_json(),
+                "rules": results,
+                "passed": passed,
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return 0 if passed else 1
+    out.write(f"{archive.path} ({im.describe()}): {len(im.layers)} layers\n\n")
+    out.write("dive-compatible figures (as dive 0.13.1 computes them):\n")
+    out.write(f"  efficiency: {dive.efficiency * 100:.4f} %\n")
+    out.write(f"  wastedBytes: {dive.wasted_bytes} bytes ({_human(dive.wasted_bytes)})\n")
+    out.write(f"  userWastedPercent: {dive.user_wasted_percent * 100:.4f} %\n")
+    if dive.inefficient_files:
+        out.write("  Inefficient files:\n  Count  Wasted Space  File Path\n")
+        for p, c, s in dive.inefficient_files[:20]:
+            out.write(f"  {c:>5}  {_human(s):>12}  {p}\n")
+    out.write(
+        "\nLayerScope figures (bytes stored but hidden in the final filesystem; kept copies not counted):\n"
+    )
+    out.write(
+        f"  stored: {_human(ours.stored_bytes)}, visible: {_human(ours.visible_bytes)}, "
+        f"wasted: {_human(ours.wasted_bytes)} ({ours.wasted_percent * 100:.2f} % of stored"
+        f"{', base layers excluded: ' + str(ours.base_layers) if ours.base_layers else ''})\n"
+    )
+    for w in ours.wasted[:10]:
+        out.write(
+            f"  {_human(w.size):>10}  /{w.path}  (layers {', '.join(map(str, w.layers))}"
+            f"{'; deleted' if w.deleted else ''})\n"
+        )
+    out.write("\nResults:\n")
+    for r in results:
+        detail = f" ({r['detail']})" if r.get("detail") else ""
+        out.write(f"  {r['status'].upper()}: {r['name']}{detail}\n")
+    n_fail = sum(r["status"] == "fail" for r in results)
+    n_pass = sum(r["status"] == "pass" for r in results)
+    n_skip = sum(r["status"] == "skip" for r in results)
+    out.write(
+        f"Result:{'PASS' if passed else 'FAIL'} [Total:{len(results)}] [Passed:{n_pass}] [Failed:{n_fail}] "
+        f"[Warn:0] [Skipped:{n_skip}]\n"
+    )
+    return 0 if passed else 1
+
+
+SUBCOMMANDS["ls"] = cmd_ls
+SUBCOMMANDS["ci"] = cmd_ci
+
+
+def _ls_ci_parsers(sub: Any) -> None:
+    p = sub.add_parser("ls", help="the merged filesystem up to a layer, or one layer's own changes")
+    _add_image_args(p)
+    p.add_argument("--layer", type=int, help="layer index (default: the top layer)")
+    p.add_argument("--view", choices=["merged", "layer"], default="merged")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "ci", help="dive-compatible CI rules (efficiency, wasted bytes) plus LayerScope's figures"
+    )
+    _add_image_args(p)
+    p.add_argument("--ci-config", help="a .dive-ci file (default: .dive-ci in the current folder, if any)")
+    p.add_argument("--lowest-efficiency")
+    p.add_argument("--highest-wasted-bytes")
+    p.add_argument("--highest-user-wasted-percent")
+    p.add_argument(
+        "--base-layers", type=int, default=0, help="leave the first N layers out of LayerScope's waste"
+    )
+    p.add_argument("--json", action="store_true")
+
+
+_EXTRA_PARSERS.append(_ls_ci_parsers)
+
+
 if __name__ == "__main__":
     sys.exit(main())
