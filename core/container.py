@@ -64,8 +64,13 @@ class Blob:
         return bytes(self.buf[:n])
 
     def open(self) -> BinaryIO:
-        """A file object over the blob's stored bytes (no copy for mmap-backed blobs)."""
-        return io.BytesIO(self.buf) if isinstance(self.buf, bytes) else _MemReader(self.buf)
+        """A file object over the blob's stored bytes (no copy for mmap-backed blobs).
+
+        Pages it has read are dropped from the process as it goes, so streaming a large blob does
+        not grow resident memory."""
+        if isinstance(self.buf, bytes):
+            return io.BytesIO(self.buf)
+        return _MemReader(self.buf, self.release if self._mm is not None else None)  # type: ignore[return-value]
 
     def read_all(self, limit: int = 64 << 20) -> bytes:
         if self.size > limit:
@@ -78,9 +83,13 @@ class Blob:
 class _MemReader(io.RawIOBase):
     """A read-only file object over a memoryview, without copying the whole view."""
 
-    def __init__(self, mv: memoryview) -> None:
+    RELEASE_EVERY = 32 << 20
+
+    def __init__(self, mv: memoryview, release: Callable[[int, int], None] | None = None) -> None:
         self._mv = mv
         self._pos = 0
+        self._release = release
+        self._released = 0
 
     def readable(self) -> bool:
         return True
@@ -92,6 +101,9 @@ class _MemReader(io.RawIOBase):
         end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
         out = bytes(self._mv[self._pos : end])
         self._pos = end
+        if self._release is not None and end - self._released >= self.RELEASE_EVERY:
+            self._release(self._released, end)
+            self._released = end
         return out
 
     def readinto(self, b: memoryview) -> int:  # type: ignore[override]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .archive import Archive
+from .errors import Cancelled
 from .layers import LayerIndex, iter_contents
 from .tarindex import Entry
 
@@ -32,12 +33,11 @@ UNMODIFIED = "unmodified"
 class Node:
     """A path in the merged tree: its visible entry (None for an implied directory) and its owner."""
 
-    __slots__ = ("entry", "layer", "touched")
+    __slots__ = ("entry", "layer")
 
-    def __init__(self, entry: Entry | None, layer: int, touched: list[int]) -> None:
+    def __init__(self, entry: Entry | None, layer: int) -> None:
         self.entry = entry
         self.layer = layer
-        self.touched = touched
 
     @property
     def type(self) -> str:
@@ -48,40 +48,33 @@ class Node:
         return self.entry is None or self.entry.type == "dir"
 
 
+# (path, layer that stored the copy, bytes, layer that shadowed or deleted it, deleted?)
+WasteEvent = tuple[str, int, int, int, bool]
+
+
 @dataclass(slots=True)
-class Change:
+class LayerChange:
+    """One row of a layer's own view."""
+
     path: str
     kind: str  # added | modified | removed | unmodified
-    entry: Entry | None  # the layer's entry, or for removals the entry that was removed
-    layer: int  # the layer that made the change
-    owner: int | None = None  # for removals: the layer whose entry was removed
-
-
-@dataclass(slots=True)
-class WasteItem:
-    """Bytes stored in layers that the final filesystem does not show, for one path."""
-
-    path: str
-    size: int
-    copies: list[tuple[int, int]]  # (layer that stored the copy, bytes)
-    by: list[int]  # layers that shadowed or deleted those copies
-    deleted: bool  # the path is absent from the final filesystem
-
-    @property
-    def layers(self) -> list[int]:
-        return sorted({c[0] for c in self.copies} | set(self.by))
+    entry: Entry | None  # the layer's entry; for removals the entry that was removed
+    owner: int  # the layer whose entry this is (for removals: where the removed entry came from)
 
 
 @dataclass(slots=True)
 class ImageTree:
     """The merged filesystem up to layer ``upto`` plus every merged layer's own changes."""
 
+    layers: list[LayerIndex]
     nodes: dict[str, Node]
     upto: int
-    changes: list[dict[str, Change]]
-    waste: dict[str, WasteItem]
+    changes: list[dict[str, str]]  # per layer: path -> kind (implied parents included)
+    removed: list[dict[str, Node]]  # per layer: path -> the node it removed (tops of removed subtrees)
+    waste_events: list[WasteEvent]
     warnings: list[str]
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
+    _entries: dict[int, dict[str, Entry]] = field(default_factory=dict, repr=False)
 
     def children(self, path: str) -> list[str]:
         """Names of the children of directory ``path`` ("" is the root), sorted."""
@@ -97,9 +90,7 @@ class ImageTree:
 
     def change_of(self, path: str) -> str:
         """The change that made the visible node: its kind in its owner layer."""
-        n = self.nodes[path]
-        ch = self.changes[n.layer].get(path) if n.layer < len(self.changes) else None
-        return ch.kind if ch is not None else ADDED
+        return self.changes[self.nodes[path].layer].get(path, ADDED)
 
     def resolve(self, path: str) -> Node | None:
         """The node a hardlink at ``path`` points to (or the node itself)."""
@@ -109,6 +100,31 @@ class ImageTree:
             n = self.nodes.get(n.entry.link or "")
             seen += 1
         return n
+
+    def layer_entries(self, layer: int) -> dict[str, Entry]:
+        """The layer's own (last) entry per path, whiteouts and opaque markers left out."""
+        d = self._entries.get(layer)
+        if d is None:
+            d = {e.path: e for e in self.layers[layer].entries if e.type not in ("whiteout", "opaque")}
+            self._entries[layer] = d
+        return d
+
+    def layer_view(self, layer: int) -> list[LayerChange]:
+        """Layer ``layer``'s own changes, sorted by path; removed paths included."""
+        own = self.layer_entries(layer)
+        gone = self.removed[layer]
+        out = []
+        for p, kind in sorted(self.changes[layer].items()):
+            if kind == REMOVED:
+                n = gone[p]
+                out.append(LayerChange(p, kind, n.entry, n.layer))
+            else:
+                out.append(LayerChange(p, kind, own.get(p), layer))
+        return out
+
+    def history(self, path: str) -> list[tuple[int, str]]:
+        """Every layer that added, changed or deleted ``path``: (layer, kind), bottom to top."""
+        return [(i, lc[path]) for i, lc in enumerate(self.changes) if path in lc]
 
 
 def _xattrs(e: Entry) -> object:
@@ -122,8 +138,70 @@ def _meta_differs(a: Entry, b: Entry) -> bool:
         or a.uid != b.uid
         or a.gid != b.gid
         or a.link != b.link
-        or _xattrs(a) != _xattrs(b)
+        or (a.extra is not b.extra and _xattrs(a) != _xattrs(b))
     )
+
+
+class _Merger:
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.kids: dict[str, set[str]] = {"": set()}
+        self.waste: list[WasteEvent] = []
+        self.warnings: list[str] = []
+
+    def _waste(self, path: str, n: Node, by: int, deleted: bool) -> None:
+        e = n.entry
+        if e is not None and e.size and e.type == "file":
+            self.waste.append((path, n.layer, e.size, by, deleted))
+
+    def drop(self, path: str, by: int, removed: dict[str, Node]) -> None:
+        """Remove ``path`` and its subtree; the top goes into ``removed``."""
+        nodes, kids = self.nodes, self.kids
+        top = nodes.get(path)
+        if top is not None and path not in removed:
+            removed[path] = top
+        stack = [path]
+        while stack:
+            p = stack.pop()
+            n = nodes.pop(p, None)
+            if n is None:
+                continue
+            self._waste(p, n, by, True)
+            sub = kids.pop(p, None)
+            if sub:
+                stack.extend(sub)
+        i = path.rfind("/")
+        parent = kids.get(path[:i] if i >= 0 else "")
+        if parent is not None:
+            parent.discard(path)
+
+    def link_parent(self, path: str, layer: int, lc: dict[str, str], removed: dict[str, Node]) -> None:
+        """Register ``path`` under its parent, creating implied parent directories as needed."""
+        kids = self.kids
+        i = path.rfind("/")
+        parent = path[:i] if i >= 0 else ""
+        sibs = kids.get(parent)
+        if sibs is not None:
+            sibs.add(path)
+            return
+        missing = []
+        p = parent
+        while p and p not in kids:
+            missing.append(p)
+            j = p.rfind("/")
+            p = p[:j] if j >= 0 else ""
+        for q in reversed(missing):
+            old = self.nodes.get(q)
+            if old is not None:  # a non-directory stands where a directory is needed
+                self.warnings.append(f"layer {layer}: /{q} is a {old.type} but the layer puts files under it")
+                self.drop(q, layer, removed)
+            self.nodes[q] = Node(None, layer)
+            kids[q] = set()
+            j = q.rfind("/")
+            kids[q[:j] if j >= 0 else ""].add(q)
+            if q not in lc:
+                lc[q] = MODIFIED if q in removed else ADDED
+        kids[parent].add(path)
 
 
 def merge(
@@ -137,103 +215,29 @@ def merge(
     With ``archive`` given, same-size same-attribute files are compared by content hash to tell
     Modified from Unmodified; without it they count as Modified. Raises Cancelled.
     """
-    from .errors import Cancelled
-
     top = len(layers) - 1 if upto is None else min(upto, len(layers) - 1)
-    nodes: dict[str, Node] = {}
-    kids: dict[str, set[str]] = {"": set()}
-    changes: list[dict[str, Change]] = []
-    waste: dict[str, WasteItem] = {}
-    warnings: list[str] = []
+    m = _Merger()
+    nodes, kids = m.nodes, m.kids
+    changes: list[dict[str, str]] = []
+    removals: list[dict[str, Node]] = []
     pending: list[tuple[int, str, Entry, int, Entry]] = []  # (layer, path, new, prev layer, prev)
-
-    def add_waste(path: str, n: Node, by: int, deleted: bool) -> None:
-        e = n.entry
-        if e is None or e.type != "file" or e.size == 0:
-            return
-        w = waste.get(path)
-        if w is None:
-            waste[path] = WasteItem(path, e.size, [(n.layer, e.size)], [by], deleted)
-        else:
-            w.size += e.size
-            w.copies.append((n.layer, e.size))
-            if by not in w.by:
-                w.by.append(by)
-            w.deleted = deleted
-
-    def drop(path: str, by: int, removed: dict[str, Node]) -> None:
-        """Remove ``path`` and its subtree from the merged tree."""
-        stack = [path]
-        while stack:
-            p = stack.pop()
-            n = nodes.pop(p, None)
-            if n is None:
-                continue
-            removed[p] = n
-            add_waste(p, n, by, True)
-            sub = kids.pop(p, None)
-            if sub:
-                stack.extend(sub)
-        i = path.rfind("/")
-        parent = kids.get(path[:i] if i >= 0 else "")
-        if parent is not None:
-            parent.discard(path)
-
-    def ensure_parents(
-        path: str, layer: int, layer_changes: dict[str, Change], removed: dict[str, Node]
-    ) -> None:
-        i = path.rfind("/")
-        parent = path[:i] if i >= 0 else ""
-        if parent in kids:
-            kids[parent].add(path)
-            return
-        missing = []
-        p = parent
-        while p and p not in kids:
-            missing.append(p)
-            j = p.rfind("/")
-            p = p[:j] if j >= 0 else ""
-        for q in reversed(missing):
-            old = nodes.get(q)
-            if old is not None:  # a non-directory stands where a directory is needed
-                warnings.append(
-                    f"layer {layer}: /{q} is a {old.type} but the layer puts files under it; replaced"
-                )
-                drop(q, layer, removed)
-            nodes[q] = Node(None, layer, [layer])
-            kids[q] = set()
-            j = q.rfind("/")
-            kids[q[:j] if j >= 0 else ""].add(q)
-            if q not in layer_changes:
-                prev = removed.get(q)
-                layer_changes[q] = Change(q, MODIFIED if prev is not None else ADDED, None, layer)
-        kids[parent].add(path)
-
     for li in layers[: top + 1]:
         if cancelled is not None and cancelled():
             raise Cancelled()
         i = li.index
-        lc: dict[str, Change] = {}
+        lc: dict[str, str] = {}
         removed: dict[str, Node] = {}
         # 1. deletions first: opaque directories and whiteouts act on the lower layers only
         for e in li.entries:
-            if e.type == "opaque":
-                d = e.path
-                for child in sorted(kids.get(d, ())):
-                    n = nodes.get(child)
-                    if n is not None:
-                        n.touched.append(i)
-                    drop(child, i, removed)
-                    if n is not None:
-                        lc[child] = Change(child, REMOVED, n.entry, i, n.layer)
-            elif e.type == "whiteout":
-                n = nodes.get(e.path)
-                if n is None:
-                    continue
-                n.touched.append(i)
-                drop(e.path, i, removed)
-                lc[e.path] = Change(e.path, REMOVED, n.entry, i, n.layer)
-        # 2. the layer's own entries, in tar order; the last of duplicates wins
+            t = e.type
+            if t == "opaque":
+                for child in sorted(kids.get(e.path, ())):
+                    m.drop(child, i, removed)
+                    lc[child] = REMOVED
+            elif t == "whiteout" and e.path in nodes:
+                m.drop(e.path, i, removed)
+                lc[e.path] = REMOVED
+        # 2. the layer's own entries in tar order; the last of duplicates wins
         before: dict[str, tuple[Entry | None, int] | None] = {}
         for e in li.entries:
             t = e.type
@@ -242,72 +246,67 @@ def merge(
             p = e.path
             old = nodes.get(p)
             if p in before:
-                warnings.append(f"layer {i}: /{p} appears more than once; the last one wins")
+                m.warnings.append(f"layer {i}: /{p} appears more than once; the last one wins")
                 if old is not None and not (old.is_dir and t == "dir"):
-                    add_waste(p, old, i, False)
+                    m._waste(p, old, i, False)
+                base = before[p]
             else:
-                prev_node = old if old is not None else removed.get(p)
-                before[p] = (prev_node.entry, prev_node.layer) if prev_node is not None else None
+                # the pre-layer state (a directory's node is updated in place below)
+                b = old if old is not None else removed.get(p)
+                before[p] = base = (b.entry, b.layer) if b is not None else None
             if old is not None:
-                if old.touched[-1] != i:
-                    old.touched.append(i)
-                if old.is_dir and t == "dir":
+                if t == "dir" and (old.entry is None or old.entry.type == "dir"):
                     old.entry = e
                     old.layer = i
                 else:
                     if old.layer != i:
-                        add_waste(p, old, i, False)
-                    if old.is_dir:  # replacing a directory: its subtree goes
+                        m._waste(p, old, i, False)
+                    if old.entry is None or old.entry.type == "dir":  # the subtree goes
                         for child in list(kids.get(p, ())):
-                            drop(child, i, removed)
-                        kids.pop(p, None)
-                    nodes[p] = Node(e, i, old.touched)
+                            m.drop(child, i, removed)
+                        del kids[p]
+                    nodes[p] = Node(e, i)
                     if t == "dir":
                         kids[p] = set()
             else:
-                gone = removed.get(p)
-                ensure_parents(p, i, lc, removed)
-                touched = [i] if gone is None else gone.touched
-                if touched[-1] != i:
-                    touched.append(i)
-                nodes[p] = Node(e, i, touched)
+                m.link_parent(p, i, lc, removed)
+                nodes[p] = Node(e, i)
                 if t == "dir":
-                    kids.setdefault(p, set())
+                    kids[p] = set()
             # classify against the state before this layer
-            base = before[p]
             if base is None:
-                kind = ADDED
+                lc[p] = ADDED
+                continue
+            pe, pl = base
+            if pe is None:
+                lc[p] = UNMODIFIED if t == "dir" else MODIFIED
+            elif pe.size != e.size or _meta_differs(pe, e):
+                lc[p] = MODIFIED
+            elif t == "file" and e.size:
+                lc[p] = UNMODIFIED
+                pending.append((i, p, e, pl, pe))
             else:
-                pe, pl = base
-                if pe is None:
-                    kind = UNMODIFIED if t == "dir" else MODIFIED
-                elif _meta_differs(pe, e) or pe.size != e.size:
-                    kind = MODIFIED
-                elif t == "file" and e.size > 0:
-                    kind = UNMODIFIED
-                    pending.append((i, p, e, pl, pe))
-                else:
-                    kind = UNMODIFIED
-            lc[p] = Change(p, kind, e, i)
+                lc[p] = UNMODIFIED
         changes.append(lc)
+        removals.append(removed)
 
     # 3. content comparison where it decides Modified vs Unmodified
     if pending:
-        digests = _hash_entries(layers, archive, pending) if archive is not None else None
+        digests = _hash_entries(layers, archive, pending) if archive is not None else {}
         for i, p, e, j, pe in pending:
-            same = digests is not None and digests.get((i, e.offset)) == digests.get((j, pe.offset))
-            if not same:
-                changes[i][p].kind = MODIFIED
+            a = digests.get((i, e.offset))
+            if a is None or a != digests.get((j, pe.offset)):
+                changes[i][p] = MODIFIED
     # 4. a directory is Modified when something under it changed
     for lc in changes:
         _propagate_dirs(lc)
-    return ImageTree(nodes, top, changes, waste, warnings)
+    return ImageTree(layers, nodes, top, changes, removals, m.waste, m.warnings)
 
 
-def _propagate_dirs(lc: dict[str, Change]) -> None:
+def _propagate_dirs(lc: dict[str, str]) -> None:
     changed_dirs: set[str] = set()
-    for p, ch in lc.items():
-        if ch.kind == UNMODIFIED:
+    for p, kind in lc.items():
+        if kind == UNMODIFIED:
             continue
         j = p.rfind("/")
         while j >= 0:
@@ -317,11 +316,8 @@ def _propagate_dirs(lc: dict[str, Change]) -> None:
             changed_dirs.add(q)
             j = q.rfind("/")
     for q in changed_dirs:
-        ch = lc.get(q)
-        if ch is None:
-            lc[q] = Change(q, MODIFIED, None, -1)
-        elif ch.kind == UNMODIFIED:
-            ch.kind = MODIFIED
+        if lc.get(q, UNMODIFIED) == UNMODIFIED:
+            lc[q] = MODIFIED
 
 
 def _hash_entries(
@@ -334,8 +330,7 @@ def _hash_entries(
     out: dict[tuple[int, int], str] = {}
     by_index = {li.index: li for li in layers}
     for i, ents in want.items():
-        li = by_index[i]
-        for e, chunks in iter_contents(archive, li.desc, list(ents.values())):
+        for e, chunks in iter_contents(archive, by_index[i].desc, list(ents.values())):
             h = hashlib.sha256()
             for c in chunks:
                 h.update(c)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 import struct
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .errors import Cancelled, CorruptArchive
 
@@ -95,14 +95,6 @@ def _num(field: bytes) -> int:
     if not s:
         return 0
     return int(s, 8)
-
-
-def _fnum(field: bytes) -> int:
-    """Fast path for the usual ``"0000644\\0"`` field; falls back to the full decoder."""
-    try:
-        return int(field[:-1], 8)
-    except ValueError:
-        return _num(field)
 
 
 _HEADER = struct.Struct("100s8s8s8s12s12s8sB100s6s2s32s32s8s8s155s")
@@ -203,6 +195,17 @@ class _Source:
 
     pos: int
 
+    def header(self) -> tuple[Any, ...] | None:
+        """The next 512-byte header's fields (see _HEADER), or None at the end of the stream."""
+        raise NotImplementedError
+
+    def raw(self, pos: int) -> bytes:
+        """The 512 header bytes at ``pos`` (only the last header read)."""
+        raise NotImplementedError
+
+    def is_zero(self, pos: int) -> bool:
+        return not any(self.raw(pos))
+
     def block(self) -> bytes:
         """The next 512 bytes (fewer at the end of the stream); advances."""
         raise NotImplementedError
@@ -255,6 +258,21 @@ class BufferSource(_Source):
         self.pos += b - a
         return bytes(self.buf[a:b])
 
+    def header(self) -> tuple[Any, ...] | None:
+        a = self.base + self.pos
+        if a + BLOCK > self.end:
+            rest = self.buf[a : self.end]
+            if any(rest):
+                raise CorruptArchive(f"truncated tar header at byte {self.pos}")
+            self.pos = self.end - self.base
+            return None
+        self.pos += BLOCK
+        return _HEADER.unpack_from(self.buf, a)
+
+    def raw(self, pos: int) -> bytes:
+        a = self.base + pos
+        return bytes(self.buf[a : a + BLOCK])
+
     def read(self, n: int) -> bytes:
         a = self.base + self.pos
         b = min(a + n, self.end)
@@ -289,6 +307,7 @@ class StreamSource(_Source):
         self._i = 0
         self.pos = 0
         self._eof = False
+        self._last: tuple[int, bytes] = (-1, b"")
 
     def _fill(self, need: int) -> None:
         if len(self._buf) - self._i >= need or self._eof:
@@ -307,6 +326,21 @@ class StreamSource(_Source):
 
     def block(self) -> bytes:
         return self.read(BLOCK)
+
+    def header(self) -> tuple[Any, ...] | None:
+        b = self.read(BLOCK)
+        if len(b) < BLOCK:
+            if any(b):
+                raise CorruptArchive(f"truncated tar header at byte {self.pos - len(b)}")
+            return None
+        self._last = (self.pos - BLOCK, b)
+        return _HEADER.unpack_from(b)
+
+    def raw(self, pos: int) -> bytes:
+        last_pos, b = self._last
+        if last_pos != pos:
+            raise ValueError("only the last header is kept")
+        return b
 
     def read(self, n: int) -> bytes:
         self._fill(n)
@@ -435,13 +469,8 @@ def read_entries(
     types = _TYPES
     while True:
         hdr_pos = src.pos
-        hdr = src.block()
-        if len(hdr) < BLOCK:
-            if hdr and any(hdr):
-                raise CorruptArchive(f"{label}: truncated tar header at byte {hdr_pos}")
-            break
-        if hdr == _ZERO:
-            clean_end = True
+        fields = src.header()
+        if fields is None:
             break
         (
             f_name,
@@ -460,18 +489,32 @@ def read_entries(
             f_major,
             f_minor,
             f_prefix,
-        ) = _HEADER.unpack_from(hdr)
+        ) = fields
+        if not f_name[0] and not tflag and src.is_zero(hdr_pos):
+            clean_end = True
+            break
         ustar = magic == b"ustar\x00"
         gnu = magic == b"ustar "
-        if (first or not (ustar or gnu)) and not checksum_ok(hdr):
+        if (first or not (ustar or gnu)) and not checksum_ok(src.raw(hdr_pos)):
             if first:
                 raise CorruptArchive(f"{label}: not a tar archive (bad header checksum at byte {hdr_pos})")
             raise CorruptArchive(f"{label}: corrupt tar header at byte {hdr_pos}")
         first = False
         try:
-            size = _fnum(f_size)
-        except ValueError as exc:
-            raise CorruptArchive(f"{label}: corrupt tar header at byte {hdr_pos}") from exc
+            size = int(f_size[:-1], 8)
+            mode = int(f_mode[:-1], 8) & 0o7777
+            uid = int(f_uid[:-1], 8)
+            gid = int(f_gid[:-1], 8)
+            mtime = int(f_mtime[:-1], 8)
+        except ValueError:
+            try:  # base-256, NUL-filled or unterminated fields: the careful decoder
+                size = _num(f_size)
+                mode = _num(f_mode) & 0o7777
+                uid = _num(f_uid)
+                gid = _num(f_gid)
+                mtime = _num(f_mtime)
+            except ValueError as exc:
+                raise CorruptArchive(f"{label}: corrupt tar header at byte {hdr_pos}") from exc
         if size < 0:
             raise CorruptArchive(f"{label}: negative member size at byte {hdr_pos}")
         padded = (size + 511) & ~511
@@ -519,13 +562,6 @@ def read_entries(
             link = longlink
         else:
             link = _text(_cstr(f_link)) if f_link[0] else None
-        try:
-            mode = _fnum(f_mode) & 0o7777
-            uid = _fnum(f_uid)
-            gid = _fnum(f_gid)
-            mtime = _fnum(f_mtime)
-        except ValueError as exc:
-            raise CorruptArchive(f"{label}: corrupt tar header for {raw_name!r} at byte {hdr_pos}") from exc
         extra: dict[str, object] | None = None
         etype = types.get(tflag)
         if etype is None:
@@ -533,7 +569,7 @@ def read_entries(
             warnings.append(f"{label}: {raw_name!r} has unknown tar type {chr(tflag)!r}; read as a file")
             etype = "file"
         if tflag == _GNU_SPARSE:
-            smap, realsize = _gnu_sparse_map(hdr, src, raw_name)
+            smap, realsize = _gnu_sparse_map(src.raw(hdr_pos), src, raw_name)
             extra = {"sparse": smap, "stored_size": size}
         if p:
             if "size" in p:

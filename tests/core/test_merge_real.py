@@ -152,7 +152,7 @@ def test_layer_changes_on_docker_image():
     with open_archive(REAL / "docker20-edge.save.tar") as a:
         layers = load_image(a, a.images[0])
         tree = merge(layers, archive=a)
-    kinds = {i: {p: c.kind for p, c in lc.items()} for i, lc in enumerate(tree.changes)}
+    kinds = dict(enumerate(tree.changes))
     assert kinds[2]["opt/app/config.ini"] == "modified"
     assert kinds[3]["opt/app/data/a.txt"] == "removed"
     # opaque: c1 and sub removed, the dir itself recreated in the same layer
