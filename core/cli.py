@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import blobs
@@ -391,6 +392,150 @@ def _ls_ci_parsers(sub: Any) -> None:
 
 _EXTRA_PARSERS.append(_ls_ci_parsers)
 
+
+# ---- export and cat --------------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export, export_as_stored, layer_items, merged_items
+
+    dest = Path(args.to)
+    with open_archive(args.file) as archive:
+        im = archive.select(args.image, args.platform)
+        n = len(im.layers)
+        layer = args.layer if args.layer is not None else args.upto
+        if layer is not None and not 0 <= layer < n:
+            raise LayerScopeError(f"layer {layer} is out of range (0..{n - 1})", archive.path)
+        idx = load_image(archive, im)
+        if args.as_stored:
+            if args.layer is None:
+                raise LayerScopeError("--as-stored needs --layer N")
+            res = export_as_stored(
+                archive, idx[args.layer], dest, decompress=not args.compressed, force=args.force
+            )
+            print(f"layerscope: wrote layer {args.layer} as stored ({res.bytes} bytes) to {res.dest}")
+            return EXIT_OK
+        from .merge import merge
+
+        tree = merge(idx, upto=n - 1 if layer is None else layer, archive=archive)
+        if args.merged:
+            items = merged_items(tree, args.path or "")
+            deletes = None
+        else:
+            items, deletes = layer_items(tree, args.layer, args.path or "")
+        res = export(
+            archive, tree, items, dest, deletes=deletes, force=args.force, keep_special_bits=args.keep_setuid
+        )
+    print(f"layerscope: {res.summary()}")
+    for s in res.skipped[:50]:
+        print(f"  skipped {s}")
+    if len(res.skipped) > 50:
+        print(f"  ... and {len(res.skipped) - 50} more skipped")
+    for w in res.warnings[:20]:
+        print(f"  warning: {w}")
+    return EXIT_OK
+
+
+def resolve_path(tree: Any, path: str) -> str:
+    """Follow symlinks (inside the image root) along ``path``; returns the merged tree path."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    cur: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if cur:
+                cur.pop()
+            continue
+        cand = "/".join([*cur, part])
+        node = tree.nodes.get(cand)
+        if node is not None and node.entry is not None and node.entry.type == "symlink":
+            hops += 1
+            if hops > 40:
+                raise LayerScopeError(f"/{path.strip('/')}: too many levels of symbolic links")
+            target = node.entry.link or ""
+            if target.startswith("/"):
+                cur = []
+            parts = [p for p in target.split("/") if p] + parts
+            continue
+        cur.append(part)
+    return "/".join(cur)
+
+
+def cmd_cat(args: argparse.Namespace) -> int:
+    from .layers import read_content
+    from .merge import merge
+
+    with open_archive(args.file) as archive:
+        im = archive.select(args.image, args.platform)
+        idx = load_image(archive, im)
+        want = args.path.strip("/")
+        if args.layer is not None:
+            if not 0 <= args.layer < len(idx):
+                raise LayerScopeError(f"layer {args.layer} is out of range (0..{len(idx) - 1})", archive.path)
+            tree = merge(idx, upto=args.layer)
+            own = tree.layer_entries(args.layer)
+            e = own.get(want)
+            if e is None:
+                raise LayerScopeError(f"/{want} is not among layer {args.layer}'s own files", archive.path)
+            layer = args.layer
+            if e.type == "hardlink":
+                node = tree.resolve(want)
+                if node is None or node.entry is None:
+                    raise LayerScopeError(f"/{want}: hardlink to a missing file", archive.path)
+                e, layer = node.entry, node.layer
+        else:
+            tree = merge(idx)
+            real = resolve_path(tree, want)
+            node = tree.resolve(real)
+            if node is None:
+                raise LayerScopeError(f"/{want}: no such file in the image", archive.path)
+            if node.entry is None or node.entry.type == "dir":
+                raise LayerScopeError(f"/{want} is a directory", archive.path)
+            e, layer = node.entry, node.layer
+        if e.type != "file":
+            raise LayerScopeError(f"/{want} is a {e.type}, not a file", archive.path)
+        out = sys.stdout.buffer
+        from .layers import iter_contents
+
+        if e.extra and "sparse" in e.extra:
+            out.write(read_content(archive, idx[layer].desc, e))
+        else:
+            for _e, chunks in iter_contents(archive, idx[layer].desc, [e]):
+                for c in chunks:
+                    out.write(c)
+        out.flush()
+    return EXIT_OK
+
+
+SUBCOMMANDS["export"] = cmd_export
+SUBCOMMANDS["cat"] = cmd_cat
+
+
+def _export_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "export", help="write a layer's files, a folder, or the merged filesystem to a folder or tar"
+    )
+    _add_image_args(p)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--layer", type=int, help="export layer N's own files (whiteouts listed in WHITEOUTS.txt)"
+    )
+    what.add_argument("--merged", action="store_true", help="export the merged filesystem")
+    p.add_argument("--upto", type=int, help="with --merged: merge layers 0..N only")
+    p.add_argument("--as-stored", action="store_true", help="with --layer: the layer's tar byte for byte")
+    p.add_argument("--compressed", action="store_true", help="with --as-stored: keep the blob's compression")
+    p.add_argument("--path", help="only this file or folder (absolute path in the image)")
+    p.add_argument("--to", required=True, help="destination folder, or a .tar / .tar.gz file")
+    p.add_argument("--force", action="store_true", help="replace an existing destination")
+    p.add_argument("--keep-setuid", action="store_true", help="keep setuid/setgid bits in a folder export")
+    p = sub.add_parser("cat", help="write one file's bytes to standard output")
+    _add_image_args(p)
+    p.add_argument("path", help="absolute path in the image")
+    p.add_argument("--layer", type=int, help="the file as layer N stored it (default: the merged top)")
+
+
+_EXTRA_PARSERS.append(_export_parsers)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""LayerScope benchmarks: ratios against GNU tar and dive, measured in the same run.
+
+usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,export] [--repeat N]
+
+DIR is a folder made by ``shared/corpus/build-corpus.sh --large`` (it holds large/big.docker.tar).
+The gzip OCI archive of the same image is made once with skopeo when absent
+(large/big.gzip.oci.tar). Each LayerScope figure runs in a fresh subprocess so that its peak RSS is
+its own. Results are printed as a table and written to benchmarks/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_timed(cmd: list[str], **kw: object) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
+    """Wall seconds and peak RSS (KiB) of a command, via GNU time's format when available."""
+    t0 = time.perf_counter()
+    with tempfile.NamedTemporaryFile("r") as tf:
+        full = ["/usr/bin/time", "-f", "%M", "-o", tf.name, *cmd] if Path("/usr/bin/time").exists() else cmd
+        r = subprocess.run(full, capture_output=True, **kw)  # type: ignore[call-overload]
+        wall = time.perf_counter() - t0
+        try:
+            rss = int(Path(tf.name).read_text().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            rss = -1
+    return wall, rss, r
+
+
+def best(n: int, fn):  # type: ignore[no-untyped-def]
+    results = [fn() for _ in range(n)]
+    return min(results, key=lambda r: r[0])
+
+
+def extract_members(archive: Path, names: list[str], dest: Path) -> list[Path]:
+    """Copy the named members (following symlinks inside the archive) out of a tar."""
+    out = []
+    with tarfile.open(archive) as t:
+        for n in names:
+            m = t.getmember(n)
+            while m.issym():
+                m = t.getmember(os.path.normpath(os.path.join(os.path.dirname(m.name), m.linkname)))
+            p = dest / (Path(n).name + f".{len(out)}")
+            with t.extractfile(m) as src, open(p, "wb") as dst:  # type: ignore[union-attr]
+                shutil.copyfileobj(src, dst, 1 << 20)
+            out.append(p)
+    return out
+
+
+def layer_names(archive: Path) -> list[str]:
+    with tarfile.open(archive) as t:
+        if "manifest.json" in t.getnames():
+            return list(json.load(t.extractfile("manifest.json"))[0]["Layers"])  # type: ignore[arg-type]
+        idx = json.load(t.extractfile("index.json"))  # type: ignore[arg-type]
+        man = json.load(t.extractfile("blobs/sha256/" + idx["manifests"][0]["digest"][7:]))  # type: ignore[arg-type]
+        return ["blobs/sha256/" + ly["digest"][7:] for ly in man["layers"]]
+
+
+def py(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", code, *args]
+
+
+INDEX = (
+    "import sys; from layerscope.core.archive import open_archive; from layerscope.core.layers import load_image\n"
+    "a = open_archive(sys.argv[1]); idx = load_image(a, a.images[0])\n"
+    "print(sum(len(i.entries) for i in idx))"
+)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", required=True, type=Path)
+    ap.add_argument("--dive", action="store_true", help="also time dive on the large image (over 25 minutes)")
+    ap.add_argument("--only", default="index,gzip,ci")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    big = args.corpus / "large" / "big.docker.tar"
+    if not big.exists():
+        print(f"{big} not found: run shared/corpus/build-corpus.sh --large {args.corpus}", file=sys.stderr)
+        return 2
+    only = set(args.only.split(","))
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} CPUs", "image": str(big)}
+    rows = []
+    with tempfile.TemporaryDirectory(dir=args.corpus) as td:
+        tmp = Path(td)
+        layers = extract_members(big, layer_names(big), tmp)
+        if "index" in only or "ci" in only:
+            tar_t = best(args.repeat, lambda: run_timed(["bash", "-c", " && ".join(
+                f"tar -tf {p} >/dev/null" for p in layers)]))
+            ours = best(args.repeat, lambda: run_timed(py(INDEX, str(big))))
+            results["tar_tf_s"] = tar_t[0]
+            if "index" in only:
+                results["index_s"], results["index_rss_kib"] = ours[0], ours[1]
+                rows.append(("index big.docker.tar (plain layers)", ours[0], tar_t[0], "tar -tf", ours[1]))
+        if "ci" in only:
+            ci = best(args.repeat, lambda: run_timed([sys.executable, "-m", "layerscope.core.cli", "ci", "--json",
+                                                       str(big), "--highest-user-wasted-percent", "disabled"]))
+            results["ci_s"], results["ci_rss_kib"] = ci[0], ci[1]
+            rows.append(("full analysis (layerscope ci)", ci[0], results["tar_tf_s"], "tar -tf", ci[1]))
+            if args.dive:
+                dive = shutil.which("dive") or str(Path(sys.executable).parent / "dive")
+                d = run_timed([dive, "--source", "docker-archive", str(big), "--ci"])
+                results["dive_ci_s"] = d[0]
+                rows.append(("full analysis vs dive --ci", ci[0], d[0], "dive", ci[1]))
+        if "gzip" in only:
+            gz = args.corpus / "large" / "big.gzip.oci.tar"
+            if not gz.exists():
+                subprocess.run(["skopeo", "copy", "-q", "--dest-compress", "--dest-compress-format", "gzip",
+                                f"docker-archive:{big}", f"oci-archive:{gz}"], check=True)
+            blobs = extract_members(gz, layer_names(gz), tmp)
+            tzf = best(1, lambda: run_timed(["bash", "-c", " && ".join(f"tar -tzf {p} >/dev/null" for p in blobs)]))
+            ours = best(args.repeat, lambda: run_timed(py(INDEX, str(gz))))
+            results["tar_tzf_s"], results["gzip_index_s"], results["gzip_index_rss_kib"] = tzf[0], ours[0], ours[1]
+            rows.append(("index big.gzip.oci.tar (gzip layers)", ours[0], tzf[0], "tar -tzf", ours[1]))
+    print(f"{'benchmark':<40} {'ours s':>8} {'peer s':>8} {'ratio':>7}  peer      peak RSS")
+    for name, ours_s, peer_s, peer, rss in rows:
+        print(f"{name:<40} {ours_s:>8.2f} {peer_s:>8.2f} {ours_s / peer_s:>6.2f}x  {peer:<9} {rss / 1024:>6.0f} MB")
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
