@@ -97,16 +97,31 @@ def main() -> int:
         tmp = Path(td)
         layers = extract_members(big, layer_names(big), tmp)
         if "index" in only or "ci" in only:
-            tar_t = best(args.repeat, lambda: run_timed(["bash", "-c", " && ".join(
-                f"tar -tf {p} >/dev/null" for p in layers)]))
+            tar_t = best(
+                args.repeat,
+                lambda: run_timed(["bash", "-c", " && ".join(f"tar -tf {p} >/dev/null" for p in layers)]),
+            )
             ours = best(args.repeat, lambda: run_timed(py(INDEX, str(big))))
             results["tar_tf_s"] = tar_t[0]
             if "index" in only:
                 results["index_s"], results["index_rss_kib"] = ours[0], ours[1]
                 rows.append(("index big.docker.tar (plain layers)", ours[0], tar_t[0], "tar -tf", ours[1]))
         if "ci" in only:
-            ci = best(args.repeat, lambda: run_timed([sys.executable, "-m", "layerscope.core.cli", "ci", "--json",
-                                                       str(big), "--highest-user-wasted-percent", "disabled"]))
+            ci = best(
+                args.repeat,
+                lambda: run_timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "layerscope.core.cli",
+                        "ci",
+                        "--json",
+                        str(big),
+                        "--highest-user-wasted-percent",
+                        "disabled",
+                    ]
+                ),
+            )
             results["ci_s"], results["ci_rss_kib"] = ci[0], ci[1]
             rows.append(("full analysis (layerscope ci)", ci[0], results["tar_tf_s"], "tar -tf", ci[1]))
             if args.dive:
@@ -117,16 +132,35 @@ def main() -> int:
         if "gzip" in only:
             gz = args.corpus / "large" / "big.gzip.oci.tar"
             if not gz.exists():
-                subprocess.run(["skopeo", "copy", "-q", "--dest-compress", "--dest-compress-format", "gzip",
-                                f"docker-archive:{big}", f"oci-archive:{gz}"], check=True)
+                subprocess.run(
+                    [
+                        "skopeo",
+                        "copy",
+                        "-q",
+                        "--dest-compress",
+                        "--dest-compress-format",
+                        "gzip",
+                        f"docker-archive:{big}",
+                        f"oci-archive:{gz}",
+                    ],
+                    check=True,
+                )
             blobs = extract_members(gz, layer_names(gz), tmp)
-            tzf = best(1, lambda: run_timed(["bash", "-c", " && ".join(f"tar -tzf {p} >/dev/null" for p in blobs)]))
+            tzf = best(
+                1, lambda: run_timed(["bash", "-c", " && ".join(f"tar -tzf {p} >/dev/null" for p in blobs)])
+            )
             ours = best(args.repeat, lambda: run_timed(py(INDEX, str(gz))))
-            results["tar_tzf_s"], results["gzip_index_s"], results["gzip_index_rss_kib"] = tzf[0], ours[0], ours[1]
+            results["tar_tzf_s"], results["gzip_index_s"], results["gzip_index_rss_kib"] = (
+                tzf[0],
+                ours[0],
+                ours[1],
+            )
             rows.append(("index big.gzip.oci.tar (gzip layers)", ours[0], tzf[0], "tar -tzf", ours[1]))
     print(f"{'benchmark':<40} {'ours s':>8} {'peer s':>8} {'ratio':>7}  peer      peak RSS")
     for name, ours_s, peer_s, peer, rss in rows:
-        print(f"{name:<40} {ours_s:>8.2f} {peer_s:>8.2f} {ours_s / peer_s:>6.2f}x  {peer:<9} {rss / 1024:>6.0f} MB")
+        print(
+            f"{name:<40} {ours_s:>8.2f} {peer_s:>8.2f} {ours_s / peer_s:>6.2f}x  {peer:<9} {rss / 1024:>6.0f} MB"
+        )
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -14,11 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import humanize
-from layerscope.core.archive import Archive, open_archive
-from layerscope.core.cli import readable_command
-from layerscope.core.errors import LayerScopeError
-from layerscope.core.layers import LayerIndex, load_image
-from layerscope.core.resources import SAMPLE_IMAGE, resource_path
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +25,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from layerscope.core.archive import Archive, open_archive
+from layerscope.core.cli import readable_command
+from layerscope.core.errors import LayerScopeError
+from layerscope.core.layers import LayerIndex, load_image
+from layerscope.core.resources import SAMPLE_IMAGE, resource_path
 
 
 class _Signals(QObject):

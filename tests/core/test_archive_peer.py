@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+
 from layerscope.core.archive import open_archive
 from layerscope.core.errors import LayerScopeError
 from layerscope.core.layers import load_image
-
 from tests.conftest import PEER, need_shared
 
 GCR = "google__go-containerregistry/pkg/v1"

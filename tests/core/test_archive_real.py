@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+
 from layerscope.core.archive import open_archive
 from layerscope.core.layers import load_image, verify_image
-
 from tests.conftest import REAL, need_shared, real_archives
 from tests.expected import parse_expected
 

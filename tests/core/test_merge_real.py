@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from layerscope.core.analysis import dive_figures, layerscope_figures
 from layerscope.core.archive import open_archive
 from layerscope.core.layers import load_image, read_content
 from layerscope.core.merge import ImageTree, merge
-
 from tests.conftest import PEER, REAL, need_shared, need_tool
 from tests.expected import TreeRow, read_tree
 
