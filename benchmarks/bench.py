@@ -73,7 +73,9 @@ def py(code: str, *args: str) -> list[str]:
 
 
 INDEX = (
-    "import sys; from layerscope.core.archive import open_archive; from layerscope.core.layers import load_image\n"
+    "import sys\n"
+    "from layerscope.core.archive import open_archive\n"
+    "from layerscope.core.layers import load_image\n"
     "a = open_archive(sys.argv[1]); idx = load_image(a, a.images[0])\n"
     "print(sum(len(i.entries) for i in idx))"
 )
@@ -159,7 +161,8 @@ def main() -> int:
     print(f"{'benchmark':<40} {'ours s':>8} {'peer s':>8} {'ratio':>7}  peer      peak RSS")
     for name, ours_s, peer_s, peer, rss in rows:
         print(
-            f"{name:<40} {ours_s:>8.2f} {peer_s:>8.2f} {ours_s / peer_s:>6.2f}x  {peer:<9} {rss / 1024:>6.0f} MB"
+            f"{name:<40} {ours_s:>8.2f} {peer_s:>8.2f} {ours_s / peer_s:>6.2f}x  {peer:<9}",
+            f"{rss / 1024:>6.0f} MB",
         )
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
