@@ -1,156 +1,86 @@
-"""The Qt application: a window per opened image.
-
-This is the first, small window (foundation issue): it loads an archive off the GUI thread and shows
-the archive's format, images and layers with the command that made each. The explorer window
-(layer timeline, coloured file tree, details) grows from here.
-"""
+"""The Qt application: windows, command-line files, the screenshot mode."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from pathlib import Path
-from typing import Any
 
-import humanize
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import (
-    QApplication,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-from layerscope.core.archive import Archive, open_archive
-from layerscope.core.cli import readable_command
-from layerscope.core.errors import LayerScopeError
-from layerscope.core.layers import LayerIndex, load_image
-from layerscope.core.resources import SAMPLE_IMAGE, resource_path
+from .window import MainWindow
+
+_windows: list[MainWindow] = []  # keeps every open window alive
 
 
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
+def new_window() -> MainWindow:
+    w = MainWindow()
+    w.open_requested.connect(lambda paths: [open_in_new_window(p) for p in paths])
+    w.destroyed.connect(lambda *_: None)
+    _windows.append(w)
+    return w
 
 
-class LoadJob(QRunnable):
-    """Open an archive and index its first image off the GUI thread; hand the result back by signal."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            archive = open_archive(self.path)
-            image = archive.images[0]
-            idx = load_image(archive, image)
-            self.signals.done.emit((archive, image, idx))
-        except LayerScopeError as exc:
-            self.signals.failed.emit(str(exc))
-        except Exception as exc:
-            traceback.print_exc()
-            self.signals.failed.emit(f"{self.path}: internal error: {type(exc).__name__}: {exc}")
+def open_in_new_window(path: Path) -> MainWindow:
+    w = new_window()
+    w.show()
+    w.open_path(Path(path))
+    return w
 
 
-class MainWindow(QMainWindow):
-    loaded = Signal()
+def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, app: QApplication) -> None:
+    """After the load: select the layer, expand the path, then grab the window at its fixed size."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle("LayerScope")
-        self.resize(1000, 640)
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        self.title = QLabel("Drop a docker save / podman save / OCI archive here, or open the sample.")
-        self.title.setWordWrap(True)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.title)
-        self.sample_button = QPushButton("Open the sample image")
-        self.sample_button.clicked.connect(self.open_sample)
-        lay.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.layers = QTreeWidget()
-        self.layers.setHeaderLabels(["#", "size", "entries", "command"])
-        self.layers.setRootIsDecorated(False)
-        lay.addWidget(self.layers, 1)
-        self.setCentralWidget(central)
-        self._job: LoadJob | None = None
-        self._sample_ctx: Any = None
+    def shoot() -> None:
+        w.grab().save(out)
+        app.exit(0 if w.error is None else 2)
 
-    def open_sample(self) -> None:
-        self._sample_ctx = resource_path(SAMPLE_IMAGE)
-        self.open_path(self._sample_ctx.__enter__())
+    def after_view() -> None:
+        w.view_ready.disconnect(after_view)
+        if expand:
+            w.expand_path(expand)
+        QTimer.singleShot(150, shoot)
 
-    def open_path(self, path: Path) -> None:
-        self.title.setText(f"Loading {path} …")
-        self.statusBar().showMessage(f"Loading {path.name} …")
-        job = LoadJob(path)
-        job.signals.done.connect(self._show)
-        job.signals.failed.connect(self._failed)
-        self._job = job
-        QThreadPool.globalInstance().start(job)
+    def after_load() -> None:
+        if w.session is None:
+            QTimer.singleShot(50, shoot)
+            return
+        if layer is not None and layer != w.current_layer:
+            w.view_ready.connect(after_view)
+            w.select_layer(layer)
+        else:
+            if expand:
+                w.expand_path(expand)
+            QTimer.singleShot(150, shoot)
 
-    def _show(self, result: tuple[Archive, Any, list[LayerIndex]]) -> None:
-        archive, image, idx = result
-        self.setWindowTitle(f"{archive.path.name} — LayerScope")
-        self.title.setText(
-            f"<b>{archive.path.name}</b> — {archive.format_name}<br>"
-            f"{image.describe()} · {len(image.layers)} layers"
-        )
-        self.sample_button.hide()
-        self.layers.clear()
-        for d, li in zip(image.layers, idx, strict=True):
-            cmd = readable_command(d.history.text if d.history else "")
-            it = QTreeWidgetItem([str(d.index), humanize.naturalsize(d.size), str(li.members), cmd])
-            it.setToolTip(3, d.history.text if d.history else "")
-            self.layers.addTopLevelItem(it)
-        for c in range(3):
-            self.layers.resizeColumnToContents(c)
-        self.statusBar().showMessage(f"{archive.path}: {len(archive.images)} image(s)")
-        self.loaded.emit()
-
-    def _failed(self, message: str) -> None:
-        self.title.setText(message)
-        self.statusBar().showMessage("Could not open the file")
-        self.loaded.emit()
+    w.loaded.connect(after_load)
 
 
 def run(opts: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("LayerScope")
-    windows: list[MainWindow] = []
+    app.setOrganizationName("LayerScope")
     targets: list[Path | None] = [Path(f) for f in opts.files]
     if opts.sample:
         targets.append(None)
     if not targets:
-        windows.append(MainWindow())
+        w = new_window()
+        w.show()
+        if opts.screenshot:
+            QTimer.singleShot(200, lambda: (w.grab().save(opts.screenshot), app.exit(0)))
+        return int(app.exec())
+    first = None
     for t in targets:
-        w = MainWindow()
-        windows.append(w)
+        w = new_window()
+        first = first or w
+        w.resize(1280, 800)
+        if opts.screenshot and w is first:
+            _screenshot(w, opts.screenshot, opts.select_layer, opts.expand, app)
+        w.show()
         if t is None:
             w.open_sample()
         else:
             w.open_path(t)
-    if opts.screenshot:
-        w = windows[0]
-        out = opts.screenshot
-
-        def shoot() -> None:
-            w.grab().save(out)
-            app.quit()
-
-        if targets:
-            w.loaded.connect(lambda: QTimer.singleShot(50, shoot))
-        else:
-            QTimer.singleShot(100, shoot)
-        w.show()
-        return int(app.exec())
-    for w in windows:
-        w.show()
     return int(app.exec())
