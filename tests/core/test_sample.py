@@ -1,4 +1,4 @@
-"""The bundled sample image merges to exactly the tree `umoci unpack` gave (resources/sample/sample.tree.tsv)."""
+"""The bundled sample merges to exactly the tree `umoci unpack` gave (resources/sample/sample.tree.tsv)."""
 
 from __future__ import annotations
 
