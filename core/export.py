@@ -14,7 +14,6 @@ import errno
 import gzip
 import io
 import os
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -144,7 +143,7 @@ def _place(tmp: Path, dest: Path) -> None:
     os.rename(tmp, dest)
     if old is not None:
         if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
+            _rmtree(old)
         else:
             old.unlink()
 
@@ -162,19 +161,9 @@ def _temporary_sibling(dest: Path, folder: bool) -> Iterator[Path]:
         yield tmp
     finally:
         if tmp.is_dir() and not tmp.is_symlink():
-            _make_writable(tmp)
-            shutil.rmtree(tmp, ignore_errors=True)
+            _rmtree(tmp)
         elif tmp.exists() or tmp.is_symlink():
             tmp.unlink()
-
-
-def _make_writable(root: Path) -> None:
-    for dirpath, dirs, _files in os.walk(root):
-        for d in dirs:
-            p = os.path.join(dirpath, d)
-            with contextlib.suppress(OSError):
-                if not os.path.islink(p):
-                    os.chmod(p, 0o755)
 
 
 def _disk_error(exc: OSError, dest: Path) -> ExportError:
@@ -269,20 +258,73 @@ def _plan(
 
 
 # ---- folder --------------------------------------------------------------------------------------
-def _safe_parent(root: Path, rel: str) -> Path:
-    """The absolute path for ``rel`` after checking every parent is a real directory inside ``root``."""
-    target = root / rel
-    parent = target.parent
-    cur = root
-    for part in Path(rel).parent.parts:
-        cur = cur / part
-        st = os.lstat(cur)
-        if not stat.S_ISDIR(st.st_mode):
-            raise ExportError(
-                f"/{rel}: a parent is not a folder in the export; refusing to write through it", root
-            )
-    assert parent == cur
-    return target
+_PATH_MAX = 4000  # bytes; Linux refuses longer paths (PATH_MAX 4096), so such items are skipped
+
+
+class _Skip(Exception):
+    """An item that cannot be written here; the reason goes to the result's skipped list."""
+
+
+class _Folders:
+    """Creates and checks parent folders inside the export root, remembering the ones it checked.
+
+    Symlinks are created after everything else, so a folder checked once stays a real folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: set[str] = {""}
+
+    def parent_of(self, rel: str) -> Path:
+        """The absolute path for ``rel``, its parents created as needed; raises _Skip when a parent is not a
+        real folder or the path is too long."""
+        target = self.root / rel
+        if len(os.fsencode(target)) > _PATH_MAX:
+            raise _Skip(f"/{rel[:80]}…: path too long for this filesystem")
+        j = rel.rfind("/")
+        parent = rel[:j] if j >= 0 else ""
+        if parent in self.known:
+            return target
+        missing = []
+        p = parent
+        while p not in self.known:
+            missing.append(p)
+            j = p.rfind("/")
+            p = p[:j] if j >= 0 else ""
+        for q in reversed(missing):
+            path = self.root / q
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path, 0o755)
+            else:
+                if not stat.S_ISDIR(st.st_mode):
+                    raise _Skip(f"/{rel}: a parent is not a folder in the export; not written through it")
+            self.known.add(q)
+        return target
+
+
+def _rmtree(root: Path) -> None:
+    """Remove a folder tree of any depth (shutil.rmtree recurses in Python and fails on deep trees)."""
+    stack = [str(root)]
+    dirs: list[str] = []
+    while stack:
+        d = stack.pop()
+        dirs.append(d)
+        try:
+            with os.scandir(d) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        with contextlib.suppress(OSError):
+                            os.chmod(entry.path, 0o700)
+                        stack.append(entry.path)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+        except OSError:
+            continue
+    for d in reversed(dirs):
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
 
 
 def _write_folder(
@@ -297,21 +339,33 @@ def _write_folder(
     cancelled: Callable[[], bool] | None,
 ) -> None:
     is_root = os.geteuid() == 0
+    folders = _Folders(root)
     dirs, files, hardlinks, symlinks, others = _plan(tree, items, result)
     total = sum(e.size for _it, _l, e in files) or 1
     done = 0
     for it in dirs:
-        p = root / it.path
+        try:
+            p = folders.parent_of(it.path)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            continue
         if not p.is_dir():
-            _safe_parent(root, it.path)
             p.mkdir(mode=0o700)
+        folders.known.add(it.path)
         result.dirs += 1
     by_key = {(layer, e.offset): it for it, layer, e in files}
     wanted = [(layer, e) for _it, layer, e in files]
     for e, layer, chunks in _contents(archive, tree.layers, wanted):
         _check(cancelled)
         it = by_key[(layer, e.offset)]
-        target = _safe_parent(root, it.path)
+        try:
+            target = folders.parent_of(it.path)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            continue
+        if os.path.lexists(target):
+            result.skipped.append(f"/{it.path}: a folder of the same name is already there")
+            continue
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
             for c in chunks:
@@ -324,17 +378,31 @@ def _write_folder(
         result.bytes += e.size
     for it, target_rel in hardlinks:
         src = root / target_rel
-        st = os.lstat(src)
-        if not stat.S_ISREG(st.st_mode):
-            result.skipped.append(f"/{it.path}: hardlink target is not a regular file in the export")
+        try:
+            st = os.lstat(src)
+            if not stat.S_ISREG(st.st_mode):
+                raise _Skip(f"/{it.path}: hardlink target is not a regular file in the export")
+            target = folders.parent_of(it.path)
+            if os.path.lexists(target):
+                raise _Skip(f"/{it.path}: hardlink over an existing path")
+        except (_Skip, FileNotFoundError) as exc:
+            result.skipped.append(
+                str(exc) if isinstance(exc, _Skip) else f"/{it.path}: hardlink target missing"
+            )
             continue
-        os.link(src, _safe_parent(root, it.path), follow_symlinks=False)
+        os.link(src, target, follow_symlinks=False)
         result.links += 1
     for it in others:
         e = it.entry
         assert e is not None
-        target = _safe_parent(root, it.path)
-        if e.type == "fifo":
+        try:
+            target = folders.parent_of(it.path)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            continue
+        if os.path.lexists(target):
+            result.skipped.append(f"/{it.path}: {e.type} over an existing path")
+        elif e.type == "fifo":
             os.mkfifo(target, 0o600)
             result.files += 1
         elif e.type in ("char", "block") and is_root:
@@ -352,7 +420,11 @@ def _write_folder(
     for it in symlinks:
         e = it.entry
         assert e is not None
-        target = _safe_parent(root, it.path)
+        try:
+            target = folders.parent_of(it.path)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            continue
         if os.path.lexists(target):
             result.skipped.append(f"/{it.path}: symlink over an existing path")
             continue
