@@ -2,6 +2,7 @@
 """LayerScope benchmarks: ratios against GNU tar and dive, measured in the same run.
 
 usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,export] [--repeat N]
+(GUI timings: benchmarks/gui_bench.py)
 
 DIR is a folder made by ``shared/corpus/build-corpus.sh --large`` (it holds large/big.docker.tar).
 The gzip OCI archive of the same image is made once with skopeo when absent
@@ -85,7 +86,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True, type=Path)
     ap.add_argument("--dive", action="store_true", help="also time dive on the large image (over 25 minutes)")
-    ap.add_argument("--only", default="index,gzip,ci")
+    ap.add_argument("--only", default="index,gzip,ci,export")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     big = args.corpus / "large" / "big.docker.tar"
@@ -158,6 +159,51 @@ def main() -> int:
                 ours[1],
             )
             rows.append(("index big.gzip.oci.tar (gzip layers)", ours[0], tzf[0], "tar -tzf", ours[1]))
+        if "export" in only:
+            gz = args.corpus / "large" / "big.gzip.oci.tar"
+            if not gz.exists():
+                subprocess.run(
+                    [
+                        "skopeo",
+                        "copy",
+                        "-q",
+                        "--dest-compress",
+                        "--dest-compress-format",
+                        "gzip",
+                        f"docker-archive:{big}",
+                        f"oci-archive:{gz}",
+                    ],
+                    check=True,
+                )
+            layout = tmp / "layout"
+            subprocess.run(["skopeo", "copy", "-q", f"oci-archive:{gz}", f"oci:{layout}:big"], check=True)
+
+            def umoci() -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
+                shutil.rmtree(tmp / "bundle", ignore_errors=True)
+                return run_timed(["umoci", "unpack", "--image", f"{layout}:big", str(tmp / "bundle")])
+
+            def ours(src: Path) -> tuple[float, int, subprocess.CompletedProcess[bytes]]:
+                shutil.rmtree(tmp / "out", ignore_errors=True)
+                return run_timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "layerscope.core.cli",
+                        "export",
+                        str(src),
+                        "--merged",
+                        "--to",
+                        str(tmp / "out"),
+                    ]
+                )
+
+            u = best(1, umoci)
+            shutil.rmtree(tmp / "bundle", ignore_errors=True)
+            for name, src in (("docker.tar", big), ("gzip.oci.tar", gz)):
+                o = best(1, lambda s=src: ours(s))
+                results[f"export_{name}_s"], results[f"export_{name}_rss_kib"] = o[0], o[1]
+                rows.append((f"merged export of big.{name} to a folder", o[0], u[0], "umoci", o[1]))
+            results["umoci_unpack_s"] = u[0]
     print(f"{'benchmark':<40} {'ours s':>8} {'peer s':>8} {'ratio':>7}  peer      peak RSS")
     for name, ours_s, peer_s, peer, rss in rows:
         print(

@@ -58,6 +58,10 @@ def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, 
 
 
 def run(opts: argparse.Namespace) -> int:
+    # The GUI thread calls into Python for every cell it paints; with a loader thread busy, each call
+    # waits for the GIL up to the switch interval (5 ms by default), so a repaint could stall for
+    # hundreds of milliseconds. A short interval keeps painting fluid for a small cost to the loader.
+    sys.setswitchinterval(0.0002)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("LayerScope")
