@@ -313,10 +313,17 @@ def cmd_ci(args: argparse.Namespace) -> int:
 
     rules = load_rules(args)
     out: TextIO = sys.stdout
-    with open_archive(args.file) as archive:
-        im, idx, tree = _load_tree(args, archive)
-        dive = dive_figures(idx)
+    from .merge import merge
+    from .parallel import fork_call
+    from .session import quiet_gc
+
+    with open_archive(args.file) as archive, quiet_gc():
+        im = archive.select(args.image, args.platform)
+        idx = load_image(archive, im, fork=True)
+        dive_result = fork_call(lambda: dive_figures(idx))  # on the other core, while we merge
+        tree = merge(idx, archive=archive)
         ours = layerscope_figures(idx, tree, base_layers=args.base_layers)
+        dive = dive_result()
     results = evaluate(rules, dive)
     passed = all(r["status"] != "fail" for r in results)
     if args.json:
