@@ -2,6 +2,7 @@
 """LayerScope benchmarks: ratios against GNU tar and dive, measured in the same run.
 
 usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,export] [--repeat N]
+                                 [--debian DEBIAN.docker.tar]
 (GUI timings: benchmarks/gui_bench.py)
 
 DIR is a folder made by ``shared/corpus/build-corpus.sh --large`` (it holds large/big.docker.tar).
@@ -88,6 +89,9 @@ def main() -> int:
     ap.add_argument("--dive", action="store_true", help="also time dive on the large image (over 25 minutes)")
     ap.add_argument("--only", default="index,gzip,ci,export")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--debian", type=Path, help="the Debian image build-corpus.sh makes (debian/*.docker.tar)"
+    )
     args = ap.parse_args()
     big = args.corpus / "large" / "big.docker.tar"
     if not big.exists():
@@ -204,6 +208,17 @@ def main() -> int:
                 results[f"export_{name}_s"], results[f"export_{name}_rss_kib"] = o[0], o[1]
                 rows.append((f"merged export of big.{name} to a folder", o[0], u[0], "umoci", o[1]))
             results["umoci_unpack_s"] = u[0]
+    if args.debian is not None:
+        dive = shutil.which("dive") or str(Path(sys.executable).parent / "dive")
+        d = best(
+            args.repeat, lambda: run_timed([dive, "--source", "docker-archive", str(args.debian), "--ci"])
+        )
+        o = best(
+            args.repeat,
+            lambda: run_timed([sys.executable, "-m", "layerscope.core.cli", "ci", str(args.debian)]),
+        )
+        results["debian_dive_s"], results["debian_ci_s"] = d[0], o[0]
+        rows.append((f"layerscope ci vs dive --ci ({args.debian.name})", o[0], d[0], "dive", o[1]))
     print(f"{'benchmark':<40} {'ours s':>8} {'peer s':>8} {'ratio':>7}  peer      peak RSS")
     for name, ours_s, peer_s, peer, rss in rows:
         print(
