@@ -7,10 +7,20 @@ point at their parent; the core view answers everything else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -152,6 +162,8 @@ class FileTreeModel(QAbstractItemModel):
         self.hide_unmodified = False
         self._sort_col = 0
         self._sort_order = Qt.SortOrder.AscendingOrder
+        # set by the window: writes temporary copies of files, for dragging them out
+        self.materialize: Callable[[list[str]], list[Path]] | None = None
         self._italic = QFont()
         self._italic.setItalic(True)
         self._strike = QFont()
@@ -350,6 +362,17 @@ class FileTreeModel(QAbstractItemModel):
         if role == ROW_ROLE:
             return r
         return None
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        """Dragging files out of the tree exports them: URLs of temporary copies."""
+        md = QMimeData()
+        paths = sorted({self._item(i).path for i in indexes if i.isValid()})
+        if self.materialize is not None and paths:
+            md.setUrls([QUrl.fromLocalFile(str(p)) for p in self.materialize(paths)])
+        return md
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort_col, self._sort_order = column, order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QTabWidget,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -39,13 +43,21 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.core.archive import Archive, ImageRecord, open_archive
+from layerscope.core.cli import readable_command
+from layerscope.core.errors import LayerScopeError
+from layerscope.core.export import ExportResult, export, export_as_stored, layer_items, merged_items
+from layerscope.core.layers import iter_contents
 from layerscope.core.resources import SAMPLE_IMAGE, resource_path
 from layerscope.core.session import LoadedImage, load
 from layerscope.core.views import FileView
 
 from . import settings
-from .colors import layer_color
-from .models import LAYER_ROLE, FileTreeModel, LayerTimelineModel, human
+from .colors import is_dark, layer_color
+from .details import FilePanel
+from .export_dialog import ExportDialog
+from .json_view import DIGEST_RE, JsonPanel
+from .models import LAYER_ROLE, PATH_ROLE, ROW_ROLE, FileTreeModel, LayerTimelineModel, human
+from .waste import WastePanel
 from .worker import Job
 
 ACCEPTS = (
@@ -80,6 +92,7 @@ class MainWindow(QMainWindow):
     loaded = Signal()  # the image is fully loaded (tree usable), or the load failed
     view_ready = Signal()  # the file tree shows the selected layer's view
     open_requested = Signal(list)  # paths to open in new windows
+    exported = Signal(object)  # an ExportResult
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,6 +110,8 @@ class MainWindow(QMainWindow):
         self._sample_ctx: Any = None
         self.current_layer: int | None = None
         self.ask_image: Callable[[Archive], int | None] = self._ask_image
+        self.quiet_export = False  # tests: no message box after an export
+        self._layer_digests: dict[str, int] = {}
         self._build()
         geo = settings.WINDOW_GEOMETRY.get()
         if geo:
@@ -114,6 +129,12 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(QAction("Open the &Sample Image", self, triggered=self.open_sample))
+        file_menu.addSeparator()
+        self.export_merged_action = QAction(
+            "&Export Merged Filesystem…", self, triggered=self.export_merged_dialog
+        )
+        self.export_merged_action.setEnabled(False)
+        file_menu.addAction(self.export_merged_action)
         file_menu.addSeparator()
         file_menu.addAction(
             QAction("&Close Window", self, shortcut=QKeySequence.StandardKey.Close, triggered=self.close)
@@ -178,9 +199,10 @@ class MainWindow(QMainWindow):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bg, fg, border = ("#5a1d1d", "#ffdcd7", "#b62324") if is_dark() else ("#ffebe9", "#82071e", "#ff8182")
         self.message.setStyleSheet(
-            "QLabel { background: #ffebe9; color: #82071e; padding: 6px; "
-            "border: 1px solid #ff8182; border-radius: 4px; }"
+            f"QLabel {{ background: {bg}; color: {fg}; padding: 6px; "
+            f"border: 1px solid {border}; border-radius: 4px; }}"
         )
         self.message.hide()
 
@@ -237,6 +259,11 @@ class MainWindow(QMainWindow):
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.tree.setDragEnabled(True)
+        self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._tree_menu)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree_model.materialize = self.materialize
         th = self.tree.header()
         th.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         th.setStretchLastSection(False)
@@ -251,9 +278,33 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([520, 760])
 
+        self.file_panel = FilePanel()
+        self.file_panel.layer_requested.connect(self.select_layer)
+        self.file_panel.path_requested.connect(self.go_to_path)
+        self.layer_info = QPlainTextEdit()
+        self.layer_info.setReadOnly(True)
+        self.json_panels = {name: JsonPanel(name) for name in ("manifest", "index", "config")}
+        for panel in self.json_panels.values():
+            panel.link_activated.connect(self.open_digest)
+        self.waste_panel = WastePanel()
+        self.waste_panel.path_requested.connect(self.show_wasted_path)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.file_panel, "File")
+        self.tabs.addTab(self.layer_info, "Layer")
+        self.tabs.addTab(self.json_panels["manifest"], "Manifest")
+        self.tabs.addTab(self.json_panels["index"], "Index")
+        self.tabs.addTab(self.json_panels["config"], "Config")
+        self.tabs.addTab(self.waste_panel, "Waste")
+        self.vsplit = QSplitter(Qt.Orientation.Vertical)
+        self.vsplit.addWidget(self.splitter)
+        self.vsplit.addWidget(self.tabs)
+        self.vsplit.setStretchFactor(0, 3)
+        self.vsplit.setStretchFactor(1, 2)
+        self.vsplit.setSizes([430, 300])
+
         self.stack = QStackedWidget()
         self.stack.addWidget(drop)
-        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.vsplit)
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.setContentsMargins(6, 6, 6, 0)
@@ -467,6 +518,8 @@ class MainWindow(QMainWindow):
         self.timeline.selectRow(row)
         self.timeline.blockSignals(False)
         self._update_status()
+        self._fill_panels()
+        self.export_merged_action.setEnabled(True)
         if self.search.text():
             self._apply_search()
         self.loaded.emit()
@@ -533,13 +586,16 @@ class MainWindow(QMainWindow):
 
         job = Job(work, "view")
         self._view_job = job
-        job.finished.connect(self._view_computed)
+        # only the latest request may change the tree: an older job can finish after a newer one started
+        job.finished.connect(lambda view, j=job: self._view_computed(view) if j is self._view_job else None)
         job.failed.connect(self._failed)
         job.start()
 
     def _view_computed(self, view: FileView) -> None:
         expanded = self._expanded_paths()
         self.tree_model.set_view(view)
+        self.file_panel.clear()
+        self._fill_layer_info()
         if self.search.text():
             self._apply_search()
         else:
@@ -622,6 +678,11 @@ class MainWindow(QMainWindow):
             return
         menu = QMenu(self)
         menu.addAction("Copy command", self.copy_command)
+        layer = self.timeline_model.step(idx.row()).layer
+        if layer is not None and self.session is not None:
+            menu.addSeparator()
+            menu.addAction(f"Export layer #{layer}'s files…", lambda: self.export_dialog("layer", layer))
+            menu.addAction(f"Save layer #{layer} as stored…", lambda: self.export_dialog("stored", layer))
         menu.exec(self.timeline.viewport().mapToGlobal(pos))
 
     def copy_command(self) -> None:
@@ -654,6 +715,293 @@ class MainWindow(QMainWindow):
             self._sample_ctx.__exit__(None, None, None)
             self._sample_ctx = None
         super().closeEvent(event)
+
+    # ---- the look-inside panels: File, Layer, Manifest/Index/Config, Waste --------------------------------
+    def _fill_panels(self) -> None:
+        s = self.session
+        assert s is not None
+        im = s.image
+        digests = {d.digest: d.index for d in im.layers if d.digest}
+        digests.update({d.diff_id: d.index for d in im.layers if d.diff_id})
+        self._layer_digests = digests
+        container = s.archive.container
+
+        def is_link(v: str) -> bool:
+            if v in digests:
+                return True
+            if not DIGEST_RE.match(v):
+                return False
+            alg, _, hexd = v.partition(":")
+            return container.exists(f"blobs/{alg}/{hexd}")
+
+        manifest = im.manifest_raw
+        if manifest is None and container.exists("manifest.json"):  # a docker save: its own manifest.json
+            try:
+                manifest = container.blob("manifest.json").read_all(limit=16 << 20)
+            except LayerScopeError:
+                manifest = None
+        self.json_panels["manifest"].set_document(manifest, is_link)
+        self.json_panels["index"].set_document(im.index_raw, is_link)
+        self.json_panels["config"].set_document(im.config_raw, is_link)
+        self.tabs.setTabEnabled(self.tabs.indexOf(self.json_panels["manifest"]), manifest is not None)
+        self.tabs.setTabEnabled(self.tabs.indexOf(self.json_panels["index"]), im.index_raw is not None)
+        self.waste_panel.set_session(s)
+        self.file_panel.clear()
+        self._fill_layer_info()
+
+    def _fill_layer_info(self) -> None:
+        s = self.session
+        if s is None or self.current_layer is None:
+            self.layer_info.setPlainText("")
+            return
+        li = s.layers[self.current_layer]
+        d = li.desc
+        h = d.history
+        lines = [
+            f"Layer #{d.index} of {len(s.layers)}",
+            f"digest:        {d.digest or '(unknown)'}",
+            f"diff_id:       {d.diff_id or '(unknown)'}",
+            f"media type:    {d.media_type or '(none)'}",
+            f"compression:   {d.compression}{' (eStargz)' if d.estargz else ''}",
+            f"stored size:   {d.size:,} bytes",
+            f"tar size:      {li.uncompressed_size:,} bytes",
+            f"entries:       {li.members:,}",
+            f"created:       {h.created if h and h.created else '(not recorded)'}",
+            f"author:        {h.author if h and h.author else ''}",
+            "",
+            "command:",
+            h.text if h else "(no history)",
+        ]
+        if h is not None and h.text:
+            lines += ["", "readable:", readable_command(h.text)]
+        if li.metadata:
+            lines += ["", "metadata entries (not files):"] + [
+                f"  {e.path} ({e.size} bytes)" for e in li.metadata
+            ]
+        if d.annotations:
+            lines += ["", "annotations:"] + [f"  {k}: {v}" for k, v in d.annotations.items()]
+        if li.warnings:
+            lines += ["", "warnings:"] + [f"  {w}" for w in li.warnings]
+        self.layer_info.setPlainText("\n".join(lines))
+
+    def _tree_current_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if self.session is None or not current.isValid():
+            return
+        row = self.tree_model.data(current, ROW_ROLE)
+        if row is not None:
+            view = self.tree_model.view
+            self.file_panel.show_row(self.session, row, bool(view is not None and view.layer_view))
+
+    def go_to_path(self, path: str) -> None:
+        """Select ``path`` in the tree (switching to the merged top view when the current view lacks it)."""
+        if self.expand_path(path) or self.session is None:
+            return
+        top = len(self.session.layers) - 1
+
+        def then() -> None:
+            self.view_ready.disconnect(then)
+            if not self.expand_path(path):
+                self.status.setText(f"/{path} is not in the merged filesystem")
+
+        self.view_ready.connect(then)
+        self.search.clear()
+        self.mode_merged.setChecked(True)
+        if self.current_layer != top:
+            self.select_layer(top)
+        else:
+            self._refresh_view()
+
+    def show_wasted_path(self, path: str, layer: int) -> None:
+        """Select the layer that stored a wasted copy, in its own-changes view, and the path there."""
+
+        def then() -> None:
+            self.view_ready.disconnect(then)
+            self.expand_path(path)
+            self.tabs.setCurrentWidget(self.file_panel)
+
+        self.view_ready.connect(then)
+        self.search.clear()
+        self.mode_layer.setChecked(True)
+        if self.current_layer != layer:
+            self.select_layer(layer)
+        else:
+            self._refresh_view()
+
+    def open_digest(self, digest: str) -> None:
+        """A digest link: select the layer it names, or show the blob in a window."""
+        layer = getattr(self, "_layer_digests", {}).get(digest)
+        if layer is not None:
+            self.select_layer(layer)
+            return
+        if self.session is None:
+            return
+        alg, _, hexd = digest.partition(":")
+        try:
+            raw = self.session.archive.container.blob(f"blobs/{alg}/{hexd}").read_all(limit=16 << 20)
+        except LayerScopeError as exc:
+            self.status.setText(str(exc))
+            return
+        dlg = QDialog(self)
+        dlg.setWindowTitle(digest[:19])
+        dlg.resize(900, 600)
+        panel = JsonPanel(digest[:19], dlg)
+        panel.set_document(raw)
+        panel.link_activated.connect(self.open_digest)
+        QVBoxLayout(dlg).addWidget(panel)
+        dlg.show()
+
+    # ---- export from the window -----------------------------------------------------------------------
+    def _tree_menu(self, pos: Any) -> None:
+        idx = self.tree.indexAt(pos)
+        if not idx.isValid() or self.session is None:
+            return
+        path = self.tree_model.data(idx, PATH_ROLE)
+        menu = QMenu(self)
+        menu.addAction("Copy path", lambda: QApplication.clipboard().setText("/" + path))
+        menu.addAction(f"Export /{path}…", lambda: self.export_dialog("path", self.current_layer, path))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def export_merged_dialog(self) -> None:
+        self.export_dialog("merged", self.current_layer)
+
+    def export_dialog(self, what: str, layer: int | None, path: str = "") -> None:
+        """Ask where and how, then export off the GUI thread."""
+        if self.session is None:
+            return
+        name = self.session.image.name.replace("/", "_").replace(":", "_")
+        if what == "layer":
+            text, suggested = (
+                f"layer #{layer}'s own files (whiteouts listed in WHITEOUTS.txt)",
+                f"{name}-layer{layer}",
+            )
+        elif what == "stored":
+            text, suggested = f"layer #{layer} as stored", f"{name}-layer{layer}.tar"
+        elif what == "path":
+            view = self.tree_model.view
+            scope = (
+                f"layer #{layer}'s own files"
+                if view is not None and view.layer_view
+                else f"merged up to #{layer}"
+            )
+            text, suggested = f"/{path} ({scope})", f"{name}-{path.rsplit('/', 1)[-1] or 'root'}"
+        else:
+            text, suggested = f"the merged filesystem up to layer #{layer}", f"{name}-rootfs"
+        recent = settings.recent_files()
+        dest_dir = Path(recent[0]).parent if recent else Path.home()
+        dlg = ExportDialog(text, str(dest_dir / suggested), what in ("layer", "stored"), self)
+        if what == "stored":
+            dlg.as_stored.setChecked(True)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        if dlg.as_stored.isChecked():
+            what = "stored"
+        self.run_export(
+            what,
+            layer,
+            path,
+            dlg.destination(),
+            force=dlg.force.isChecked(),
+            keep_setuid=dlg.keep_setuid.isChecked(),
+            compressed=dlg.compressed.isChecked(),
+        )
+
+    def run_export(
+        self,
+        what: str,
+        layer: int | None,
+        path: str,
+        dest: Path,
+        *,
+        force: bool = False,
+        keep_setuid: bool = False,
+        compressed: bool = False,
+    ) -> Job:
+        """Export with progress and cancel; a message then says what was written and what was skipped."""
+        s = self.session
+        assert s is not None
+        n = len(s.layers) - 1 if layer is None else layer
+        own_view = bool(self.tree_model.view is not None and self.tree_model.view.layer_view)
+
+        def work(job: Job) -> ExportResult:
+            def prog(done: int, total: int) -> None:
+                job.progress(f"exporting to {dest.name}", done, total)
+
+            if what == "stored":
+                return export_as_stored(
+                    s.archive,
+                    s.layers[n],
+                    dest,
+                    decompress=not compressed,
+                    force=force,
+                    progress=prog,
+                    cancelled=job.cancelled,
+                )
+            if what == "layer" or (what == "path" and own_view):
+                items, deletes = layer_items(s.tree, n, path)
+                return export(
+                    s.archive,
+                    s.tree,
+                    items,
+                    dest,
+                    deletes=deletes if what == "layer" else None,
+                    force=force,
+                    keep_special_bits=keep_setuid,
+                    progress=prog,
+                    cancelled=job.cancelled,
+                )
+            tree = s.merged_upto(n, job.cancelled)
+            return export(
+                s.archive,
+                tree,
+                merged_items(tree, path),
+                dest,
+                force=force,
+                keep_special_bits=keep_setuid,
+                progress=prog,
+                cancelled=job.cancelled,
+            )
+
+        job = Job(work, "export")
+        job.finished.connect(self._export_done)
+        self._run(job, f"Exporting to {dest.name}")
+        return job
+
+    def _export_done(self, res: ExportResult) -> None:
+        self._done_running()
+        self.status.setText(res.summary())
+        self.last_export = res
+        self.exported.emit(res)
+        if self.quiet_export:
+            return
+        box = QMessageBox(self)
+        box.setWindowTitle("Export finished")
+        box.setText(res.summary())
+        details = [f"skipped {x}" for x in res.skipped] + [f"warning: {w}" for w in res.warnings]
+        if details:
+            box.setInformativeText(f"{len(res.skipped)} item(s) skipped, {len(res.warnings)} warning(s).")
+            box.setDetailedText("\n".join(details))
+        box.show()
+
+    def materialize(self, paths: list[str]) -> list[Path]:
+        """Temporary copies of files from the tree, for dragging them out of the window."""
+        s = self.session
+        out: list[Path] = []
+        if s is None:
+            return out
+        folder = Path(tempfile.mkdtemp(prefix="layerscope-drag-"))
+        for p in paths:
+            row = self.tree_model.row_info(p)
+            src = FilePanel._data_source(s, row)
+            if src is None:
+                continue
+            layer, entry = src
+            target = folder / (row.name or "file")
+            with open(target, "wb") as f:
+                for _e, chunks in iter_contents(s.archive, s.layers[layer].desc, [entry]):
+                    for c in chunks:
+                        f.write(c)
+            out.append(target)
+        return out
 
     def sizeHint(self) -> QSize:
         return QSize(1280, 800)
