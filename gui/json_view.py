@@ -194,11 +194,13 @@ class JsonHighlighter(QSyntaxHighlighter):
             f.setForeground(QColor(darkc if dark else light))
             return f
 
+        # later rules win: numbers and literals first, then strings (so digits inside strings stay strings)
         self.rules = [
-            (QRegularExpression(r'"(?:[^"\\]|\\.)*"(?=\s*:)'), fmt("#0550ae", "#79c0ff")),
-            (QRegularExpression(r':\s*"(?:[^"\\]|\\.)*"'), fmt("#0a3069", "#a5d6ff")),
             (QRegularExpression(r"\b-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b"), fmt("#953800", "#ffa657")),
             (QRegularExpression(r"\b(?:true|false|null)\b"), fmt("#8250df", "#d2a8ff")),
+            (QRegularExpression(r':\s*"(?:[^"\\]|\\.)*"'), fmt("#0a3069", "#a5d6ff")),
+            (QRegularExpression(r'^\s*"(?:[^"\\]|\\.)*"(?=\s*[,\]]?\s*$)'), fmt("#0a3069", "#a5d6ff")),
+            (QRegularExpression(r'"(?:[^"\\]|\\.)*"(?=\s*:)'), fmt("#0550ae", "#79c0ff")),
         ]
 
     def highlightBlock(self, text: str) -> None:

@@ -110,7 +110,9 @@ class LayerTimelineModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return s.text or None
         if role == Qt.ItemDataRole.ForegroundRole and s.layer is None:
-            return QApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            dim = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
+            dim.setAlpha(110)  # dimmed in light and dark palettes alike
+            return QBrush(dim)
         if role == Qt.ItemDataRole.DecorationRole and col == 0 and s.layer is not None:
             return layer_color(s.layer)
         if role == LAYER_ROLE:

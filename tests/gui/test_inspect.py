@@ -272,3 +272,23 @@ def test_drag_out_of_the_tree_exports_a_temporary_copy(window, qtbot):
     md = window.tree_model.mimeData([window.tree.currentIndex()])
     (url,) = md.urls()
     assert Path(url.toLocalFile()).read_bytes() == b"v=2\n"
+
+
+def test_layer_colours_follow_light_and_dark_palettes(qapp):
+    from PySide6.QtGui import QColor, QPalette
+
+    from layerscope.gui.colors import change_color, is_dark, layer_color
+
+    saved = qapp.palette()
+    try:
+        for window_colour in ("#f6f6f6", "#1e1e1e"):
+            pal = QPalette()
+            pal.setColor(QPalette.ColorRole.Window, QColor(window_colour))
+            qapp.setPalette(pal)
+            assert is_dark() == (window_colour == "#1e1e1e")
+            hues = [layer_color(i).hue() for i in range(12)]
+            gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[i + 1 :]]
+            assert min(gaps) >= 10  # any two of the first 12 layers differ visibly in hue
+            assert change_color("added") != change_color("removed")
+    finally:
+        qapp.setPalette(saved)
