@@ -544,5 +544,55 @@ def _export_parsers(sub: Any) -> None:
 
 _EXTRA_PARSERS.append(_export_parsers)
 
+
+# ---- desktop integration ---------------------------------------------------------------------------
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from .desktop import install
+
+    try:
+        return install(default_for_tar=args.default_for_tar)
+    except OSError as exc:
+        print(f"layerscope: install-desktop: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def cmd_uninstall_desktop(args: argparse.Namespace) -> int:
+    from .desktop import uninstall
+
+    try:
+        return uninstall()
+    except OSError as exc:
+        print(f"layerscope: uninstall-desktop: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+SUBCOMMANDS["install-desktop"] = cmd_install_desktop
+SUBCOMMANDS["uninstall-desktop"] = cmd_uninstall_desktop
+
+
+def _desktop_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "install-desktop",
+        help="for the current user: menu entry, icons, image archive MIME types, open on double-click",
+        description="Install LayerScope's desktop entry, MIME types and icons under $XDG_DATA_HOME "
+        "(~/.local/share), refresh the desktop caches and make LayerScope the default for docker and "
+        "OCI image archives. Run it again after moving the installation.",
+    )
+    p.add_argument(
+        "--default-for-tar",
+        action="store_true",
+        help="also make LayerScope the default for all tars (.tar, .tar.gz, .tar.zst); "
+        "uninstall-desktop gives them back",
+    )
+    sub.add_parser(
+        "uninstall-desktop",
+        help="remove what install-desktop wrote",
+        description="Remove exactly what install-desktop wrote and refresh the desktop caches.",
+    )
+
+
+_EXTRA_PARSERS.append(_desktop_parsers)
+
+
 if __name__ == "__main__":
     sys.exit(main())
