@@ -1,21 +1,42 @@
-"""The Qt application: windows, command-line files, the screenshot mode."""
+"""The Qt application: windows, command-line files, one instance per user, the screenshot mode.
+
+A double-clicked archive starts ``layerscope FILE``. When LayerScope already runs for this user,
+that process hands FILE to the running instance over a local socket (QLocalServer named
+``layerscope-<uid>``) and exits 0; the instance opens FILE in a new window and raises it. When no
+instance answers, the new process becomes the instance. ``--screenshot`` and
+LAYERSCOPE_NO_SINGLE_INSTANCE=1 run a process of their own. On macOS, files arrive as
+QFileOpenEvent and open the same way.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
+from . import icons
 from .window import MainWindow
+
+NO_SINGLE_INSTANCE_ENV = "LAYERSCOPE_NO_SINGLE_INSTANCE"
+"""Set to 1: every ``layerscope`` process runs on its own (tests, debugging)."""
+INSTANCE_NAME_ENV = "LAYERSCOPE_INSTANCE_NAME"
+"""Overrides the server name (tests run a private instance)."""
+HANDOFF_TIMEOUT_MS = 3000
+_MAX_REQUEST = 1 << 20
 
 _windows: list[MainWindow] = []  # keeps every open window alive
 
 
 def new_window() -> MainWindow:
     w = MainWindow()
+    w.setWindowIcon(icons.app_icon())
     w.open_requested.connect(lambda paths: [open_in_new_window(p) for p in paths])
     w.destroyed.connect(lambda *_: None)
     _windows.append(w)
@@ -29,6 +50,164 @@ def open_in_new_window(path: Path) -> MainWindow:
     return w
 
 
+def _bring_to_front(w: MainWindow) -> None:
+    w.show()
+    w.raise_()
+    w.activateWindow()
+    QApplication.alert(w)  # where the window manager refuses focus, at least flag the window
+
+
+def open_request(files: list[str], sample: bool = False) -> list[MainWindow]:
+    """What a second ``layerscope [FILE ...] [--sample]`` asked for: a window per file (an empty
+    one when there is nothing to open), each raised."""
+    opened = [open_in_new_window(Path(f)) for f in files]
+    if sample:
+        w = new_window()
+        w.show()
+        w.open_sample()
+        opened.append(w)
+    if not opened:
+        w = new_window()
+        w.show()
+        opened.append(w)
+    for w in opened:
+        _bring_to_front(w)
+    return opened
+
+
+# ---- one instance per user -------------------------------------------------------------------------
+def instance_name() -> str:
+    """The local server name: per user (the socket itself is private to the user as well)."""
+    override = os.environ.get(INSTANCE_NAME_ENV)
+    if override:
+        return override
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return f"layerscope-{uid}"
+
+
+def single_instance_wanted(opts: argparse.Namespace) -> bool:
+    return not getattr(opts, "screenshot", None) and os.environ.get(NO_SINGLE_INSTANCE_ENV, "") != "1"
+
+
+def encode_request(files: list[str], sample: bool) -> bytes:
+    """One JSON line; paths are made absolute here, since the instance runs in another folder."""
+    doc = {"files": [os.path.abspath(f) for f in files], "sample": bool(sample)}
+    return json.dumps(doc).encode("utf-8") + b"\n"
+
+
+def hand_off(name: str, files: list[str], sample: bool, timeout_ms: int = HANDOFF_TIMEOUT_MS) -> bool:
+    """Give the request to the instance listening on ``name``; True once it confirmed."""
+    sock = QLocalSocket()
+    sock.connectToServer(name)
+    if not sock.waitForConnected(timeout_ms):
+        return False
+    sock.write(encode_request(files, sample))
+    if not sock.waitForBytesWritten(timeout_ms):
+        sock.abort()
+        return False
+    reply = b""
+    while b"\n" not in reply and sock.waitForReadyRead(timeout_ms):
+        reply += bytes(sock.readAll().data())
+    sock.disconnectFromServer()
+    return reply.startswith(b"ok")
+
+
+def _answers(name: str) -> bool:
+    sock = QLocalSocket()
+    sock.connectToServer(name)
+    alive = sock.waitForConnected(500)
+    sock.abort()
+    return alive
+
+
+class InstanceServer(QObject):
+    """The listening side: each connection carries one request line and gets ``ok``."""
+
+    requested = Signal(list, bool)  # files (absolute paths), sample
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self.server.newConnection.connect(self._accept)
+
+    def listen(self) -> bool:
+        """Start listening; a socket file nobody answers on (a crashed instance) is removed first.
+        False when a live instance holds the name."""
+        if self.server.listen(self.name):
+            return True
+        if _answers(self.name):
+            return False
+        QLocalServer.removeServer(self.name)  # stale
+        return self.server.listen(self.name)
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _accept(self) -> None:
+        while self.server.hasPendingConnections():
+            sock = self.server.nextPendingConnection()
+            buf = bytearray()
+
+            def read(sock: QLocalSocket = sock, buf: bytearray = buf) -> None:
+                buf += bytes(sock.readAll().data())
+                if b"\n" not in buf:
+                    if len(buf) > _MAX_REQUEST:
+                        sock.abort()
+                    return
+                sock.readyRead.disconnect()
+                line = bytes(buf).split(b"\n", 1)[0]
+                try:
+                    doc = json.loads(line)
+                    files = [str(f) for f in doc.get("files", [])]
+                    sample = bool(doc.get("sample", False))
+                except (ValueError, AttributeError, TypeError):
+                    sock.write(b"error\n")
+                    sock.disconnectFromServer()
+                    return
+                sock.write(b"ok\n")
+                sock.flush()
+                sock.disconnectFromServer()
+                self.requested.emit(files, sample)
+
+            sock.readyRead.connect(read)
+            sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():
+                read()
+
+
+def claim_instance(files: list[str], sample: bool) -> InstanceServer | None:
+    """Hand the request to the running instance (returns None), or become the instance (returns
+    the listening server). A race with another new process is settled by whoever listens first."""
+    name = instance_name()
+    for _attempt in range(3):
+        if hand_off(name, files, sample):
+            return None
+        server = InstanceServer(name)
+        if server.listen():
+            return server
+        server.deleteLater()
+    print(f"layerscope: cannot reach or start the instance server {name!r}; running alone", file=sys.stderr)
+    return InstanceServer(name)  # not listening: this process just runs on its own
+
+
+class FileOpenFilter(QObject):
+    """macOS hands double-clicked files to the running app as QFileOpenEvent."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            path = event.file() or event.url().toLocalFile()
+            if path:
+                _bring_to_front(open_in_new_window(Path(path)))
+                return True
+        return super().eventFilter(obj, event)
+
+
+_keep: list[QObject] = []  # the instance server and the event filter live as long as the app
+
+
+# ---- screenshot mode -------------------------------------------------------------------------------
 def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, app: QApplication) -> None:
     """After the load: select the layer, expand the path, then grab the window at its fixed size."""
 
@@ -57,15 +236,42 @@ def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, 
     w.loaded.connect(after_load)
 
 
+def setup_application() -> QApplication:
+    """The QApplication with LayerScope's name, icon and macOS file-open handling."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("LayerScope")
+    app.setOrganizationName("LayerScope")
+    app.setDesktopFileName(icons.ICON_NAME)  # matches layerscope.desktop (Wayland app id)
+    app.setWindowIcon(icons.app_icon())
+    if not any(isinstance(o, FileOpenFilter) for o in _keep):
+        f = FileOpenFilter(app)
+        app.installEventFilter(f)
+        _keep.append(f)
+    return app
+
+
 def run(opts: argparse.Namespace) -> int:
     # The GUI thread calls into Python for every cell it paints; with a loader thread busy, each call
     # waits for the GIL up to the switch interval (5 ms by default), so a repaint could stall for
     # hundreds of milliseconds. A short interval keeps painting fluid for a small cost to the loader.
     sys.setswitchinterval(0.0002)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("LayerScope")
-    app.setOrganizationName("LayerScope")
+    app = setup_application()
+    server = None
+    if single_instance_wanted(opts):
+        server = claim_instance(list(opts.files), bool(opts.sample))
+        if server is None:
+            return 0  # the running instance opens them
+        server.requested.connect(open_request)
+        _keep.append(server)
+    try:
+        return _open_windows(opts, app)
+    finally:
+        if server is not None:
+            server.close()  # removes the socket file
+
+
+def _open_windows(opts: argparse.Namespace, app: QApplication) -> int:
     targets: list[Path | None] = [Path(f) for f in opts.files]
     if opts.sample:
         targets.append(None)
