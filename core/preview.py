@@ -45,8 +45,11 @@ class Preview:
     def note(self) -> str:
         if self.kind == "empty":
             return "empty file"
-        what = {"text": f"text ({self.encoding})", "image": f"{self.image_format.upper()} image",
-                "hex": "binary (hex)"}[self.kind]
+        what = {
+            "text": f"text ({self.encoding})",
+            "image": f"{self.image_format.upper()} image",
+            "hex": "binary (hex)",
+        }[self.kind]
         if self.truncated:
             return f"{what}: first {self.shown:,} of {self.size:,} bytes"
         return f"{what}, {self.size:,} bytes"
@@ -66,7 +69,8 @@ def image_format(head: bytes, name: str) -> str | None:
 
 def decode_text(data: bytes, truncated: bool) -> tuple[str, str] | None:
     """(text, encoding) when ``data`` reads as text, else None (binary)."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+    for bom, enc in boms:
         if data.startswith(bom):
             try:
                 return data.decode(enc, "replace"), enc.removesuffix("-sig").upper()
@@ -110,8 +114,9 @@ def preview(archive: Archive, layer: LayerIndex, entry: Entry, name: str = "") -
     data = head if size <= len(head) else read_content(archive, layer.desc, entry, limit=TEXT_CAP)
     if fmt == "svg" and size <= IMAGE_CAP:
         full = data if len(data) == size else read_content(archive, layer.desc, entry)
-        return Preview("image", size, len(full), image_format="svg", data=full,
-                       text=full.decode("utf-8", "replace"))
+        return Preview(
+            "image", size, len(full), image_format="svg", data=full, text=full.decode("utf-8", "replace")
+        )
     text = decode_text(data, truncated=len(data) < size)
     if text is not None:
         return Preview("text", size, len(data), text=text[0], encoding=text[1])

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
@@ -37,8 +37,9 @@ _windows: list[MainWindow] = []  # keeps every open window alive
 def new_window() -> MainWindow:
     w = MainWindow()
     w.setWindowIcon(icons.app_icon())
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # a long-running instance frees closed windows
     w.open_requested.connect(lambda paths: [open_in_new_window(p) for p in paths])
-    w.destroyed.connect(lambda *_: None)
+    w.closed.connect(lambda win=w: _windows.remove(win) if win in _windows else None)
     _windows.append(w)
     return w
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from layerscope.core.preview import Preview, preview
 from layerscope.core.session import LoadedImage
 from layerscope.core.views import Row
 
+from .scratch import scratch_folder
 from .worker import Job
 
 
@@ -237,7 +237,7 @@ class FilePanel(QWidget):
         if src is None:
             return None
         layer, entry = src
-        folder = Path(tempfile.mkdtemp(prefix="layerscope-open-"))
+        folder = scratch_folder("open")
         target = folder / (self.row.name or "file")
         with open(target, "wb") as f:
             for _e, chunks in iter_contents(self.session.archive, self.session.layers[layer].desc, [entry]):

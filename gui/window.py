@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from .details import FilePanel
 from .export_dialog import ExportDialog
 from .json_view import DIGEST_RE, JsonPanel
 from .models import LAYER_ROLE, PATH_ROLE, ROW_ROLE, FileTreeModel, LayerTimelineModel, human
+from .scratch import scratch_folder
 from .waste import WastePanel
 from .worker import Job
 
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
     view_ready = Signal()  # the file tree shows the selected layer's view
     open_requested = Signal(list)  # paths to open in new windows
     exported = Signal(object)  # an ExportResult
+    closed = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -715,6 +716,7 @@ class MainWindow(QMainWindow):
             self._sample_ctx.__exit__(None, None, None)
             self._sample_ctx = None
         super().closeEvent(event)
+        self.closed.emit()
 
     # ---- the look-inside panels: File, Layer, Manifest/Index/Config, Waste --------------------------------
     def _fill_panels(self) -> None:
@@ -988,7 +990,7 @@ class MainWindow(QMainWindow):
         out: list[Path] = []
         if s is None:
             return out
-        folder = Path(tempfile.mkdtemp(prefix="layerscope-drag-"))
+        folder = scratch_folder("drag")
         for p in paths:
             row = self.tree_model.row_info(p)
             src = FilePanel._data_source(s, row)
