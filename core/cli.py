@@ -272,8 +272,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
             return EXIT_OK
         marks = {"added": "+", "modified": "~", "removed": "-", "unmodified": " "}
         for r in rows:
-            mode = _mode_string(r["type"], r["mode"])
-            link = f" -> {r['link']}" if r["link"] else ""
+            mode = mode_string(r["type"], r["mode"])
+            arrow = " => " if r["type"] == "hardlink" else " -> "  # a hard link names the same file
+            link = f"{arrow}{r['link']}" if r["link"] else ""
             out.write(
                 f"{marks[r['change']]} {mode} {r['uid']:>5}:{r['gid']:<5} {r['size']:>12}  "
                 f"#{r['layer']:<3} {r['path']}{link}\n"
@@ -288,11 +289,10 @@ _TYPE_CHAR = {
     "block": "b",
     "fifo": "p",
     "socket": "s",
-    "hardlink": "h",
 }
 
 
-def _mode_string(kind: str, mode: int) -> str:
+def mode_string(kind: str, mode: int) -> str:
     """``-rwxr-xr-x`` style, with setuid/setgid/sticky."""
     chars = _TYPE_CHAR.get(kind, "-")
     for who in range(3):

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layerscope.core.cli import _mode_string as mode_string
-from layerscope.core.cli import readable_command
+from layerscope.core.cli import mode_string, readable_command
 from layerscope.core.layers import iter_contents
 from layerscope.core.preview import Preview, preview
 from layerscope.core.session import LoadedImage
