@@ -105,13 +105,34 @@ def test_open_recent_lists_and_prunes(window, qtbot, tmp_path):
     assert window.session is not None
 
 
-def test_cancel_during_a_load(window, qtbot):
+def test_cancel_during_a_load(window, qtbot, monkeypatch):
     need_shared()
+    import layerscope.gui.window as win
+    from layerscope.core.errors import Cancelled
+
+    started = []
+
+    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None):
+        started.append(True)
+        for i in range(2000):  # a load that only ends when cancelled (or after 20 s)
+            progress("reading layer 1 of 1", i, 2000)
+            if cancelled():
+                raise Cancelled()
+            __import__("time").sleep(0.01)
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(win, "load", slow_load)
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.open_path(REAL / "buildah-run.oci.tar")
-        window.cancel()
+        qtbot.waitUntil(lambda: bool(started) and window.progress.isVisible(), timeout=TIMEOUT)
+        window.cancel_button.click()
     assert window.session is None
-    assert window.status.text() in ("Cancelled", "") or window.session is None
+    assert window.status.text() == "Cancelled"
+    assert not window.progress.isVisible()
+    # and the window is still usable
+    monkeypatch.undo()
+    load(qtbot, window, REAL / "umoci-edge.oci.tar")
+    assert window.session is not None
 
 
 def test_picker_on_multi_image_archive(window, qtbot):
