@@ -217,6 +217,9 @@ def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, 
         app.exit(0 if w.error is None else 2)
 
     def after_view() -> None:
+        view = w.tree_model.view
+        if view is None or view.top != layer:
+            return  # an earlier view; the one for the requested layer is still being computed
         w.view_ready.disconnect(after_view)
         if expand:
             w.expand_path(expand)

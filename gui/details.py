@@ -98,6 +98,10 @@ class FilePanel(QWidget):
 
     # ---- showing a row ------------------------------------------------------------------------------
     def clear(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        self.current_preview = None
         self.row = None
         self.info.setText("Select a file in the tree.")
         self.history.clear()
@@ -175,7 +179,8 @@ class FilePanel(QWidget):
             return preview(session.archive, session.layers[layer], entry, row.name)
 
         job = Job(work, "preview")
-        job.finished.connect(self._show_preview)
+        # a preview that finishes after the selection moved on is dropped
+        job.finished.connect(lambda p, j=job: self._show_preview(p) if j is self._job else None)
         job.failed.connect(lambda m: self.preview_note.setText(f"cannot preview: {m}"))
         self._job = job
         job.start()
