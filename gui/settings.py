@@ -40,7 +40,8 @@ def _store() -> QSettings:
 
 RECENT_FILES: Setting[list[str]] = Setting("files/recent", [])
 WINDOW_GEOMETRY: Setting[QByteArray | None] = Setting("window/geometry", None)
-SPLITTER_STATE: Setting[QByteArray | None] = Setting("window/splitter", None)
+SPLITTER_STATE: Setting[QByteArray | None] = Setting("window/splitter", None)  # timeline | tree
+PANELS_STATE: Setting[QByteArray | None] = Setting("window/panels", None)  # top | tabs
 MAX_RECENT = 10
 
 

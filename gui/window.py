@@ -117,6 +117,13 @@ class MainWindow(QMainWindow):
         geo = settings.WINDOW_GEOMETRY.get()
         if geo:
             self.restoreGeometry(geo)
+        for setting, splitter in (
+            (settings.SPLITTER_STATE, self.splitter),
+            (settings.PANELS_STATE, self.vsplit),
+        ):
+            state = setting.get()
+            if state:
+                splitter.restoreState(state)
 
     # ---- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -172,6 +179,20 @@ class MainWindow(QMainWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: self.search.setFocus())
         self.addAction(find)
+        # keyboard: Ctrl+1 the layers, Ctrl+2 the files, Ctrl+M merged/layer view, Ctrl+H hide unmodified
+        for key, slot in (
+            ("Ctrl+1", lambda: self.timeline.setFocus()),
+            ("Ctrl+2", lambda: self.tree.setFocus()),
+            (
+                "Ctrl+M",
+                lambda: (self.mode_layer if self.mode_merged.isChecked() else self.mode_merged).click(),
+            ),
+            ("Ctrl+H", lambda: self.hide_unmodified.toggle()),
+        ):
+            act = QAction(self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(slot)
+            self.addAction(act)
         self.regex = QCheckBox("regex")
         self.regex.toggled.connect(lambda _c: self._search_timer.start())
         tb.addWidget(self.regex)
@@ -712,6 +733,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         self.cancel()
         settings.WINDOW_GEOMETRY.set(self.saveGeometry())
+        settings.SPLITTER_STATE.set(self.splitter.saveState())
+        settings.PANELS_STATE.set(self.vsplit.saveState())
         if self._sample_ctx is not None:
             self._sample_ctx.__exit__(None, None, None)
             self._sample_ctx = None
