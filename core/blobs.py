@@ -6,9 +6,10 @@ Compression is decided by content, never by a media type or a file name alone.
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import CorruptArchive, UnsupportedFormat
 
@@ -52,62 +53,70 @@ def _v7_header(hdr: bytes) -> bool:
 
 
 class GzipReader:
-    """Streaming gzip decompression over a raw file, with multi-member support (eStargz).
+    """Streaming gzip decompression over a raw file, with multi-member support (eStargz, pigz -i).
 
     ``read(n)`` returns up to n bytes (b"" at the end). Output per step is bounded, so a gzip bomb
-    costs time, not memory.
+    costs time, not memory. After the last member only zero bytes (padding) may follow.
     """
 
-    def __init__(self, raw: BinaryIO, name: str = "blob") -> None:
+    def __init__(self, raw: BinaryIO, name: str = "blob", path: str | os.PathLike[str] | None = None) -> None:
         self._raw = raw
         self._name = name
-        self._d = zlib.decompressobj(31)
+        self._path = path
+        self._d: Any = None  # the current member's decompressor; None between members
+        self._in = b""  # compressed bytes read but not yet given to a decompressor
         self._pending = b""
         self._done = False
-        self._started = False
+        self._members = 0
+
+    def _error(self, what: str) -> CorruptArchive:
+        return CorruptArchive(f"{self._name}: {what}", self._path)
+
+    def _between_members(self) -> None:
+        """Start the next member, or finish at the end (after zero padding only)."""
+        while len(self._in) < 2:
+            data = self._raw.read(1 << 20)
+            if not data:
+                break
+            self._in += data
+        if not self._in:
+            self._done = True
+        elif self._in[:2] == b"\x1f\x8b":
+            self._d = zlib.decompressobj(31)
+            self._members += 1
+        elif self._members and not any(self._in):
+            while True:
+                data = self._raw.read(1 << 20)
+                if not data:
+                    break
+                if any(data):
+                    raise self._error("garbage after gzip data")
+            self._in = b""
+            self._done = True
+        else:
+            raise self._error("garbage after gzip data" if self._members else "not gzip data")
 
     def _step(self) -> bytes:
+        if self._d is None:
+            self._between_members()
+            if self._done:
+                return b""
         d = self._d
         if d.unconsumed_tail:
             data = d.unconsumed_tail
+        elif self._in:
+            data, self._in = self._in, b""
         else:
             data = self._raw.read(1 << 20)
             if not data:
-                if d.eof or not self._started:
-                    self._done = True
-                    return b""
-                raise CorruptArchive(f"{self._name}: gzip stream is truncated")
-        self._started = True
+                raise self._error("gzip stream is truncated")
         try:
-            out = d.decompress(data, _MAX_OUT)
+            out: bytes = d.decompress(data, _MAX_OUT)
         except zlib.error as exc:
-            raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
+            raise self._error(f"corrupt gzip data ({exc})") from exc
         if d.eof:
-            rest = d.unused_data
-            self._d = zlib.decompressobj(31)
-            if rest:
-                # a further gzip member (eStargz, pigz -i) or trailing garbage
-                if rest[:2] == b"\x1f\x8b":
-                    self._d = zlib.decompressobj(31)
-                    try:
-                        out += self._d.decompress(rest, _MAX_OUT)
-                    except zlib.error as exc:
-                        raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
-                elif any(rest):
-                    raise CorruptArchive(f"{self._name}: garbage after gzip data")
-            else:
-                nxt = self._raw.read(2)
-                if not nxt:
-                    self._done = True
-                elif nxt == b"\x1f\x8b":
-                    try:
-                        out += self._d.decompress(nxt, _MAX_OUT)
-                    except zlib.error as exc:
-                        raise CorruptArchive(f"{self._name}: corrupt gzip data ({exc})") from exc
-                elif any(nxt) or any(self._raw.read(1 << 16)):
-                    raise CorruptArchive(f"{self._name}: garbage after gzip data")
-                else:
-                    self._done = True
+            self._in = d.unused_data
+            self._d = None
         return out
 
     def read(self, n: int = -1) -> bytes:
@@ -129,10 +138,11 @@ class GzipReader:
 class ZstdReader:
     """Streaming zstd decompression (all frames; zstd:chunked skippable frames are skipped)."""
 
-    def __init__(self, raw: BinaryIO, name: str = "blob") -> None:
+    def __init__(self, raw: BinaryIO, name: str = "blob", path: str | os.PathLike[str] | None = None) -> None:
         import zstandard
 
         self._name = name
+        self._path = path
         self._r = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, read_size=1 << 20)
         self._err = zstandard.ZstdError
 
@@ -145,21 +155,24 @@ class ZstdReader:
                     if not b:
                         return b"".join(parts)
                     parts.append(b)
-            out: bytes = self._r.read(n)
+            out: bytes = self._r.read(min(n, _MAX_OUT))
             return out
         except self._err as exc:
-            raise CorruptArchive(f"{self._name}: corrupt zstd data ({exc})") from exc
+            raise CorruptArchive(f"{self._name}: corrupt zstd data ({exc})", self._path) from exc
 
 
-def decompressed_reader(raw: BinaryIO, compression: str, name: str = "blob") -> Callable[[int], bytes]:
-    """Return ``read(n)`` over the uncompressed bytes of a blob opened as ``raw``."""
+def decompressed_reader(
+    raw: BinaryIO, compression: str, name: str = "blob", path: str | os.PathLike[str] | None = None
+) -> Callable[[int], bytes]:
+    """Return ``read(n)`` over the uncompressed bytes of a blob opened as ``raw``; its errors name
+    ``name`` and the archive ``path``."""
     if compression == GZIP:
-        return GzipReader(raw, name).read
+        return GzipReader(raw, name, path).read
     if compression == ZSTD:
-        return ZstdReader(raw, name).read
+        return ZstdReader(raw, name, path).read
     if compression in (PLAIN, EMPTY):
         return raw.read
-    raise UnsupportedFormat(f"{name}: {compression} compression is not supported (only gzip and zstd)")
+    raise UnsupportedFormat(f"{name}: {compression} compression is not supported (only gzip and zstd)", path)
 
 
 def sha256_stream(

@@ -14,14 +14,88 @@ by (layer, offset, size).
 
 from __future__ import annotations
 
+import os
 import posixpath
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from .errors import Cancelled, CorruptArchive
+from .errors import Cancelled, CorruptArchive, UnsupportedFormat
 
 BLOCK = 512
+
+# ---- limits -------------------------------------------------------------------------------------
+# What no real image comes near, so that a hostile or broken one costs bounded memory and time.
+MAX_PATH = 16384
+"""Characters in a member name or link target. Linux addresses at most 4096 bytes (PATH_MAX), so no
+runtime unpacks a longer path; tar can hold one, and LayerScope keeps up to four times that (a 4096
+levels deep path takes about 8 KB). Longer members are left out of the index with a warning. This
+also bounds the folders one name implies (at most 8192 levels)."""
+MAX_ENTRIES = 4_000_000
+"""Entries indexed per archive, all layers together. A very large real image has about 1 million
+(measured: 345 MB to index a million entries, 710 MB at the peak of the full analysis); an archive
+with more is refused."""
+MAX_INDEX_BYTES = 1536 << 20
+"""Estimated memory of the index per archive: entries, names, link targets, xattrs, and the folders
+that deep names imply (the merge creates them). The merge and the figures need about as much again.
+Past it the archive is refused rather than exhausting memory: many distinct chains of deep folders
+cost far more than the bytes that name them."""
+MAX_XATTR_BYTES = 64 << 10
+"""Bytes of extended attributes kept per member (Linux's own limit per file); the rest are dropped."""
+AFTER_END = 16 << 20
+"""Bytes of a compressed stream read after the tar's end-of-archive marker only to learn its size.
+Beyond this (e.g. a gzip of zeros, which expands 1000-fold) the rest is not decompressed: the size
+is reported as at least what was read, with a warning."""
+MAX_WARNINGS = 20
+"""Warnings of one kind kept per layer; the rest are counted in one summary line."""
+
+
+class IndexBudget:
+    """Entries and estimated bytes indexed so far for one archive; refuses past MAX_ENTRIES and
+    MAX_INDEX_BYTES with a one-line error. Shared by the layers of an archive (a lost update between
+    two indexing threads only makes the estimate slightly low)."""
+
+    def __init__(self, max_entries: int | None = None, max_bytes: int | None = None) -> None:
+        self.entries = 0
+        self.bytes = 0
+        self.max_entries = MAX_ENTRIES if max_entries is None else max_entries
+        self.max_bytes = MAX_INDEX_BYTES if max_bytes is None else max_bytes
+
+    def charge(self, entries: int, nbytes: int, label: str) -> None:
+        self.entries += entries
+        self.bytes += nbytes
+        if self.entries > self.max_entries:
+            raise UnsupportedFormat(
+                f"{label}: the archive holds more than {self.max_entries:,} entries; LayerScope stops "
+                "there to bound memory"
+            )
+        if self.bytes > self.max_bytes:
+            raise UnsupportedFormat(
+                f"{label}: indexing would need more than {self.max_bytes >> 20:,} MB of memory "
+                f"({self.entries:,} entries so far, long or deeply nested names); LayerScope stops there"
+            )
+
+
+class _Warnings:
+    """Warnings of a layer, at most MAX_WARNINGS of each kind; the rest are counted."""
+
+    def __init__(self) -> None:
+        self.list: list[str] = []
+        self._count: dict[str, int] = {}
+
+    def add(self, kind: str, text: str) -> None:
+        n = self._count.get(kind, 0) + 1
+        self._count[kind] = n
+        if n <= MAX_WARNINGS:
+            self.list.append(text)
+
+    def finish(self, label: str) -> list[str]:
+        for kind, n in self._count.items():
+            if n > MAX_WARNINGS:
+                self.list.append(f"{label}: {n - MAX_WARNINGS} more warnings like the above ({kind})")
+        return self.list
+
+
 _ZERO = bytes(BLOCK)
 
 # tar typeflag -> our entry type
@@ -181,12 +255,17 @@ def _parse_pax(data: bytes, path_hint: str) -> dict[str, str | bytes]:
 
 
 def _pax_int(pax: dict[str, str | bytes], key: str, default: int) -> int:
+    """A PAX number (decimal, possibly with a fraction); ``default`` when absent or not a finite number."""
     v = pax.get(key)
-    if v is None:
+    if not isinstance(v, str):
         return default
     try:
-        return int(float(v)) if isinstance(v, str) else default
+        return int(v)
     except ValueError:
+        pass
+    try:
+        return int(float(v))
+    except (ValueError, OverflowError):  # "abc", "nan", "inf", "1e400"
         return default
 
 
@@ -217,9 +296,12 @@ class _Source:
         """Skip n bytes; return how many were really there."""
         raise NotImplementedError
 
-    def drain(self) -> int:
-        """Skip to the end; return the total stream length."""
+    def drain(self, limit: int | None = None) -> tuple[int, bool]:
+        """Skip to the end, or ``limit`` bytes at most; return (position, whether the end was reached)."""
         raise NotImplementedError
+
+    def release_read(self) -> None:
+        """Let go of what has been read so far (memory-mapped pages); a no-op for streams."""
 
 
 class BufferSource(_Source):
@@ -280,6 +362,8 @@ class BufferSource(_Source):
         return bytes(self.buf[a:b])
 
     def skip(self, n: int) -> int:
+        if n < 0:
+            raise ValueError("cannot skip backwards")
         a = self.base + self.pos
         b = a + n
         if b > self.end:
@@ -289,11 +373,14 @@ class BufferSource(_Source):
             self._maybe_release()
         return b - a
 
-    def drain(self) -> int:
+    def release_read(self) -> None:
+        self._maybe_release()
+
+    def drain(self, limit: int | None = None) -> tuple[int, bool]:
         self.pos = self.end - self.base
         if self._release is not None:
             self._release(self.base + self._released, self.end)
-        return self.pos
+        return self.pos, True
 
 
 class StreamSource(_Source):
@@ -350,6 +437,8 @@ class StreamSource(_Source):
         return out
 
     def skip(self, n: int) -> int:
+        if n < 0:
+            raise ValueError("cannot skip backwards")
         avail = len(self._buf) - self._i
         if n <= avail:
             self._i += n
@@ -373,17 +462,27 @@ class StreamSource(_Source):
         self.pos += done
         return done
 
-    def drain(self) -> int:
-        self.pos += len(self._buf) - self._i
+    def drain(self, limit: int | None = None) -> tuple[int, bool]:
+        left = len(self._buf) - self._i
+        self.pos += left
         self._buf = b""
         self._i = 0
-        while True:
-            chunk = self._read(self.CHUNK * 4)
+        if self._eof:
+            return self.pos, True
+        budget = None if limit is None else limit - left
+        while budget is None or budget > 0:
+            chunk = self._read(self.CHUNK * 4 if budget is None else min(self.CHUNK * 4, max(budget, 1)))
             if not chunk:
-                break
+                self._eof = True
+                return self.pos, True
             self.pos += len(chunk)
-        self._eof = True
-        return self.pos
+            if budget is not None:
+                budget -= len(chunk)
+        if not self._read(1):
+            self._eof = True
+            return self.pos, True
+        self.pos += 1
+        return self.pos, False
 
 
 def _gnu_sparse_map(hdr: bytes, src: _Source, name: str) -> tuple[list[tuple[int, int]], int]:
@@ -394,27 +493,36 @@ def _gnu_sparse_map(hdr: bytes, src: _Source, name: str) -> tuple[list[tuple[int
         for k in range(count):
             off = _num(area[k * 24 : k * 24 + 12])
             ln = _num(area[k * 24 + 12 : k * 24 + 24])
+            if off < 0 or ln < 0:
+                raise ValueError("negative sparse map entry")
             if off or ln:
                 smap.append((off, ln))
 
-    slots(hdr[386:482], 4)
-    extended = hdr[482]
-    realsize = _num(hdr[483:495])
-    guard = 0
-    while extended:
-        ext = src.block()
-        if len(ext) < BLOCK:
-            raise CorruptArchive(f"truncated sparse header of {name!r}")
-        slots(ext[:504], 21)
-        extended = ext[504]
-        guard += 1
-        if guard > 100000:
-            raise CorruptArchive(f"sparse map of {name!r} never ends")
+    try:
+        slots(hdr[386:482], 4)
+        extended = hdr[482]
+        realsize = _num(hdr[483:495])
+        guard = 0
+        while extended:
+            ext = src.block()
+            if len(ext) < BLOCK:
+                raise CorruptArchive(f"truncated sparse header of {name!r}")
+            slots(ext[:504], 21)
+            extended = ext[504]
+            guard += 1
+            if guard > 100000:
+                raise CorruptArchive(f"sparse map of {name!r} never ends")
+    except ValueError as exc:
+        raise CorruptArchive(f"bad sparse map of {name!r}") from exc
+    if realsize < 0:
+        raise CorruptArchive(f"bad sparse map of {name!r}")
     return smap, realsize
 
 
-def _pax_sparse_map(src: _Source, name: str, limit: int) -> tuple[list[tuple[int, int]], int]:
-    """PAX sparse 1.0: decimal map at the start of the data, padded to a block. Returns (map, bytes used)."""
+def _pax_sparse_map(src: _Source, name: str, limit: int, size: int) -> tuple[list[tuple[int, int]], int]:
+    """PAX sparse 1.0: decimal map at the start of the data (``size`` bytes), padded to a block.
+
+    Returns (map, bytes used)."""
     buf = b""
     used = 0
     while True:
@@ -427,15 +535,38 @@ def _pax_sparse_map(src: _Source, name: str, limit: int) -> tuple[list[tuple[int
         if len(nums) > 1:
             try:
                 count = int(nums[0])
+                if count < 0 or count > limit:
+                    raise ValueError("bad count")
+                if len(nums) - 1 > 2 * count:
+                    vals = [int(x) for x in nums[1 : 1 + 2 * count]]
+                    if any(v < 0 for v in vals):
+                        raise ValueError("negative sparse map entry")
+                    return [(vals[2 * k], vals[2 * k + 1]) for k in range(count)], used
             except ValueError as exc:
                 raise CorruptArchive(f"bad sparse map of {name!r}") from exc
-            if count < 0 or count > limit:
-                raise CorruptArchive(f"bad sparse map of {name!r}")
-            if len(nums) - 1 > 2 * count:
-                vals = [int(x) for x in nums[1 : 1 + 2 * count]]
-                return [(vals[2 * k], vals[2 * k + 1]) for k in range(count)], used
-        if used > 1 << 24:
+        if used > 1 << 24 or used > size:
             raise CorruptArchive(f"sparse map of {name!r} is too large")
+
+
+_SKIP_STEP = 64 << 20
+
+
+def _skip_data(src: _Source, n: int, progress: Progress | None, cancelled: CancelCheck | None) -> int:
+    """Skip a member's data; a large one in steps, with progress and a chance to cancel in between."""
+    if n <= _SKIP_STEP:
+        return src.skip(n)
+    done = 0
+    while done < n:
+        step = min(_SKIP_STEP, n - done)
+        got = src.skip(step)
+        done += got
+        if got < step:
+            break
+        if cancelled is not None and cancelled():
+            raise Cancelled()
+        if progress is not None:
+            progress(src.pos)
+    return done
 
 
 def read_entries(
@@ -446,15 +577,21 @@ def read_entries(
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
     label: str = "layer",
+    budget: IndexBudget | None = None,
 ) -> IndexResult:
     """Index every member of the tar in ``src``.
 
     Raises CorruptArchive for a damaged tar (bad header, data cut short); a missing end-of-archive
-    marker or missing final padding (umoci 0.4.7 ``insert``) is a warning, not an error.
+    marker or missing final padding (umoci 0.4.7 ``insert``) is a warning, not an error. Members
+    whose name is longer than MAX_PATH, or holds a NUL byte, are left out with a warning. ``budget``
+    (a fresh one when not given) refuses an archive past MAX_ENTRIES or MAX_INDEX_BYTES with
+    UnsupportedFormat.
     """
+    if budget is None:
+        budget = IndexBudget()
     entries: list[Entry] = []
     metadata: list[Entry] = []
-    warnings: list[str] = []
+    warns = _Warnings()
     gpax: dict[str, str | bytes] = {}
     pax: dict[str, str | bytes] = {}
     longname: str | None = None
@@ -467,6 +604,9 @@ def read_entries(
     clean_end = False
     append = entries.append
     types = _TYPES
+    cost = 0  # estimated bytes kept since the last charge to the budget
+    charged = 0  # entries charged so far
+    prev_parent = ""
     while True:
         hdr_pos = src.pos
         fields = src.header()
@@ -539,7 +679,7 @@ def read_entries(
             continue
 
         if tflag in _IGNORED:
-            if src.skip(padded) < size:
+            if _skip_data(src, padded, progress, cancelled) < size:
                 raise CorruptArchive(f"{label}: truncated member at byte {hdr_pos}")
             pax = {}
             longname = longlink = None
@@ -566,14 +706,19 @@ def read_entries(
         etype = types.get(tflag)
         if etype is None:
             # Unknown type flags are treated as regular files, as POSIX asks.
-            warnings.append(f"{label}: {raw_name!r} has unknown tar type {chr(tflag)!r}; read as a file")
+            warns.add(
+                "unknown tar types",
+                f"{label}: {raw_name[:200]!r} has unknown tar type {chr(tflag)!r}; read as a file",
+            )
             etype = "file"
         if tflag == _GNU_SPARSE:
-            smap, realsize = _gnu_sparse_map(src.raw(hdr_pos), src, raw_name)
+            smap, realsize = _gnu_sparse_map(src.raw(hdr_pos), src, raw_name[:200])
             extra = {"sparse": smap, "stored_size": size}
         if p:
             if "size" in p:
                 size = _pax_int(p, "size", size)
+                if size < 0:
+                    raise CorruptArchive(f"{label}: negative member size in the PAX header at byte {hdr_pos}")
                 padded = (size + 511) & ~511
             uid = _pax_int(p, "uid", uid)
             gid = _pax_int(p, "gid", gid)
@@ -584,12 +729,21 @@ def read_entries(
                 if k.startswith(("SCHILY.xattr.", "LIBARCHIVE.xattr."))
             }
             if xattrs:
-                extra = extra or {}
-                extra["xattrs"] = {k: (v if isinstance(v, bytes) else v.encode()) for k, v in xattrs.items()}
+                kept = _xattrs(xattrs)
+                if len(kept) < len(xattrs):
+                    warns.add(
+                        "extended attributes",
+                        f"{label}: {raw_name[:200]!r}: {len(xattrs) - len(kept)} extended attribute(s) "
+                        f"with an empty or NUL-holding name, or beyond {MAX_XATTR_BYTES} bytes, left out",
+                    )
+                if kept:
+                    extra = extra or {}
+                    extra["xattrs"] = kept
+                    cost += sum(len(k) + len(v) + 100 for k, v in kept.items())
             for k in ("uname", "gname"):
                 if k in p:
                     extra = extra or {}
-                    extra[k] = p[k]
+                    extra[k] = str(p[k])[:256]
             if "GNU.sparse.name" in p:
                 raw_name = str(p["GNU.sparse.name"])
         data_size = size
@@ -597,9 +751,11 @@ def read_entries(
             size = realsize
         elif p and ("GNU.sparse.realsize" in p or "GNU.sparse.size" in p):
             realsize = _pax_int(p, "GNU.sparse.realsize", _pax_int(p, "GNU.sparse.size", size))
+            if realsize < 0:
+                raise CorruptArchive(f"{label}: negative sparse file size of {raw_name[:200]!r}")
             extra = extra or {}
             if p.get("GNU.sparse.major") == "1":
-                smap, used = _pax_sparse_map(src, raw_name, max(1, size // 16 + 1))
+                smap, used = _pax_sparse_map(src, raw_name[:200], max(1, size // 16 + 1), size)
                 extra["sparse"] = smap
                 data_size = size - used
                 padded -= used
@@ -625,30 +781,45 @@ def read_entries(
 
         data_off = src.pos
         if data_size:
-            got = src.skip(padded)
+            got = _skip_data(src, padded, progress, cancelled)
             if got < data_size:
                 raise CorruptArchive(
-                    f"{label}: {raw_name!r} claims {data_size} bytes but the stream ends after {got}"
+                    f"{label}: {raw_name[:200]!r} claims {data_size} bytes but the stream ends after {got}"
                 )
             if got < padded:
-                warnings.append(f"{label}: the last member {raw_name!r} lacks its tar padding")
+                warns.add("padding", f"{label}: the last member {raw_name[:200]!r} lacks its tar padding")
 
+        if len(raw_name) > MAX_PATH or (link is not None and len(link) > MAX_PATH):
+            warns.add(
+                "long names",
+                f"{label}: a member whose name or link target has more than {MAX_PATH} characters "
+                f"({raw_name[:60]!r}…, {max(len(raw_name), len(link or ''))} characters) is left out; "
+                "no system could unpack it",
+            )
+            continue
+        if "\x00" in raw_name or (link is not None and "\x00" in link):
+            warns.add("NUL names", f"{label}: {raw_name[:200]!r} has a NUL byte in its name or link; ignored")
+            continue
         path = normalize(raw_name)
         if path is None:
             unsafe += 1
             if unsafe <= 20:
-                warnings.append(f"{label}: {raw_name!r} points outside the image root; ignored")
+                warns.list.append(f"{label}: {raw_name[:200]!r} points outside the image root; ignored")
             continue
         if raw_name != path and raw_name.rstrip("/") not in (path, "./" + path, "/" + path):
             extra = extra or {}
             extra["raw_name"] = raw_name
+        if etype == "hardlink" and not link:
+            warns.add("hardlinks", f"{label}: hardlink {raw_name[:200]!r} names no target; ignored")
+            continue
         if link is not None and etype == "hardlink":
             nlink = normalize(link)
             if nlink is None or nlink == "":
                 unsafe += 1
                 if unsafe <= 20:
-                    warnings.append(
-                        f"{label}: hardlink {raw_name!r} -> {link!r} points outside the image; ignored"
+                    warns.list.append(
+                        f"{label}: hardlink {raw_name[:200]!r} -> {link[:200]!r} points outside the image; "
+                        "ignored"
                     )
                 continue
             link = nlink
@@ -656,6 +827,17 @@ def read_entries(
             continue  # the root directory itself
         slash = path.rfind("/")
         base = path[slash + 1 :]
+        # what the index keeps: the record, the name, the link, and the folders a new parent implies
+        cost += 330 + len(path) + (len(link) if link else 0) + (200 if extra else 0)
+        if slash >= 0:
+            parent = path[:slash]
+            if parent != prev_parent:
+                # new folders since the previous entry's (exact for tar order, an overestimate else)
+                if parent.startswith(prev_parent) and parent[len(prev_parent) : len(prev_parent) + 1] == "/":
+                    cost += parent.count("/", len(prev_parent)) * (len(parent) + 500)
+                else:
+                    cost += (parent.count("/") + 1) * (len(parent) // 2 + 500)
+                prev_parent = parent
         if overlay and base.startswith(".wh."):
             parent = path[:slash] if slash >= 0 else ""
             if base == OPAQUE_MARKER:
@@ -663,12 +845,12 @@ def read_entries(
             elif base.startswith(".wh..wh."):
                 metadata.append(Entry(path, "file", size, mode, uid, gid, mtime, None, data_off, extra))
             elif base == ".wh.":
-                warnings.append(f"{label}: invalid bare whiteout {raw_name!r}; ignored")
+                warns.add("whiteouts", f"{label}: invalid bare whiteout {raw_name[:200]!r}; ignored")
             else:
                 target = base[4:]
                 wpath = f"{parent}/{target}" if parent else target
                 if target in (".", ".."):
-                    warnings.append(f"{label}: invalid whiteout {raw_name!r}; ignored")
+                    warns.add("whiteouts", f"{label}: invalid whiteout {raw_name[:200]!r}; ignored")
                 else:
                     append(Entry(wpath, "whiteout", 0, mode, uid, gid, mtime, None, data_off, None))
         elif (
@@ -685,27 +867,56 @@ def read_entries(
             append(Entry(path, etype, size, mode, uid, gid, mtime, link, data_off, extra))
         count += 1
         if count & 0x3FF == 0:
+            budget.charge(count - charged, cost, label)
+            charged, cost = count, 0
+            src.release_read()
             if cancelled is not None and cancelled():
                 raise Cancelled()
             if progress is not None:
                 progress(src.pos)
+    budget.charge(count - charged, cost, label)
     if unsafe > 20:
-        warnings.append(f"{label}: {unsafe} members in all point outside the image root; ignored")
+        warns.list.append(f"{label}: {unsafe} members in all point outside the image root; ignored")
     if not clean_end and (entries or metadata):
-        warnings.append(f"{label}: the tar has no end-of-archive marker (read completely anyway)")
-    total = src.drain()
+        warns.list.append(f"{label}: the tar has no end-of-archive marker (read completely anyway)")
+    total, complete = src.drain(AFTER_END if clean_end else None)
+    if not complete:
+        warns.list.append(
+            f"{label}: more than {AFTER_END >> 20} MB of data follow the tar's end-of-archive marker; "
+            f"not read, so the uncompressed size is at least {total} bytes"
+        )
     if progress is not None:
         progress(total)
-    return IndexResult(entries, members, metadata, total, warnings)
+    return IndexResult(entries, members, metadata, total, warns.finish(label))
+
+
+def _xattrs(xattrs: dict[str, str | bytes]) -> dict[str, bytes]:
+    """The extended attributes worth keeping: a real name, no NUL, MAX_XATTR_BYTES in all."""
+    out: dict[str, bytes] = {}
+    total = 0
+    for k, v in xattrs.items():
+        b = v if isinstance(v, bytes) else v.encode("utf-8", "surrogateescape")
+        total += len(k) + len(b)
+        if not k or "\x00" in k or total > MAX_XATTR_BYTES:
+            continue
+        out[k] = b
+    return out
 
 
 def iter_member_data(
-    src: _Source, wanted: list[Entry], chunk: int = 1 << 20
+    src: _Source,
+    wanted: list[Entry],
+    chunk: int = 1 << 20,
+    label: str = "layer",
+    path: str | os.PathLike[str] | None = None,
 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
-    """For entries sorted by offset, yield each with an iterator over its stored bytes (one pass)."""
+    """For entries sorted by offset, yield each with an iterator over its stored bytes (one pass).
+
+    An entry may appear once only. Raises CorruptArchive (naming ``label`` and ``path``) when the
+    data is cut short."""
     for e in wanted:
         if e.offset < src.pos:
-            raise ValueError("entries must be sorted by offset")
+            raise ValueError("entries must be sorted by offset, each once")
         src.skip(e.offset - src.pos)
         stored = e.size
         if e.extra and "stored_size" in e.extra:
@@ -716,7 +927,7 @@ def iter_member_data(
             while left > 0:
                 b = src.read(min(chunk, left))
                 if not b:
-                    raise CorruptArchive("unexpected end of layer data")
+                    raise CorruptArchive(f"{label}: unexpected end of layer data", path)
                 left -= len(b)
                 yield b
 
