@@ -28,6 +28,7 @@ from .errors import (
     NotAnImage,
     UnsupportedFormat,
 )
+from .tarindex import IndexBudget, StreamSource, read_entries
 
 # media types -------------------------------------------------------------------------------------
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -60,6 +61,22 @@ FORMAT_NAMES = {
 
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
+
+# ---- limits (see also tarindex) ---------------------------------------------------------------------
+MAX_JSON_BYTES = 16 << 20
+"""Bytes of one manifest, index or config. Real ones are kilobytes (an index of 10,000 tags is a few
+MB); parsing costs up to 25 times the size in memory."""
+MAX_JSON_DEPTH = 100
+"""Nesting of a JSON document (real ones nest less than 10). Deeper documents are refused, so that no
+later step (repr, the GUI's JSON view, json.dump) can hit Python's recursion limit."""
+MAX_JSON_COST = 1 << 30
+"""Estimated memory of all the JSON documents one archive makes LayerScope parse."""
+MAX_LAYERS = 10_000
+"""Layers of one image. Container runtimes stop at 128 (overlayfs), so this is far beyond any image
+that runs; past it the image is refused rather than making every step slow."""
+MAX_MANIFESTS = 100_000
+"""Manifest descriptors walked in index.json and the indexes it nests, counting repeats (a few
+indexes naming each other many times would otherwise multiply)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,7 @@ class Archive:
     attestations: list[dict[str, Any]]
     warnings: list[str]
     indexes: dict[str, Any] = field(default_factory=dict)  # layer indexes, by LayerDesc.key
+    budget: IndexBudget = field(default_factory=IndexBudget)  # bounds the memory of those indexes
 
     @property
     def format_name(self) -> str:
@@ -295,18 +313,23 @@ def _open_file(
 def _decompress_outer(
     p: Path, kind: str, progress: ProgressFn | None, cancelled: CancelFn | None
 ) -> Container:
-    """A compressed whole archive is not seekable: decompress it once to an unlinked temp file."""
+    """A compressed whole archive is not seekable: decompress it once to an unlinked temp file.
+
+    The tar headers are followed while decompressing, so decompression stops shortly after the
+    tar's end-of-archive marker (AFTER_END bytes at most): a gzip of zeros claiming gigabytes, or
+    junk appended to a real archive, is neither decompressed nor written to disk."""
     from .errors import Cancelled
 
     total = os.path.getsize(p)
     fd, tmp = tempfile.mkstemp(prefix="layerscope-", suffix=".tar")
     try:
         with open(p, "rb") as raw, os.fdopen(fd, "wb") as out:
-            read = blobs.decompressed_reader(raw, kind, str(p))
-            while True:
-                b = read(4 << 20)
+            read = blobs.decompressed_reader(raw, kind, f"{kind} data", p)
+
+            def tee(n: int) -> bytes:
+                b = read(n)
                 if not b:
-                    break
+                    return b
                 try:
                     out.write(b)
                 except OSError as exc:
@@ -319,10 +342,28 @@ def _decompress_outer(
                     progress(f"decompressing {kind} archive", raw.tell(), total)
                 if cancelled is not None and cancelled():
                     raise Cancelled()
-        with open(tmp, "rb") as f:
-            if blobs.sniff(f.read(512)) != blobs.PLAIN:
+                return b
+
+            head = b""
+            while len(head) < 512:
+                b = tee(512 - len(head))
+                if not b:
+                    break
+                head += b
+            if blobs.sniff(head) != blobs.PLAIN:
                 raise NotAnImage(f"the {kind} data inside is not a tar archive", p)
+            src = StreamSource(_prepend(head, tee))
+            try:
+                res = read_entries(src, overlay=False, cancelled=cancelled, label=str(p))
+            except CorruptArchive as exc:
+                if isinstance(exc.path, str):
+                    raise  # the compressed stream itself is damaged
+                raise NotAnImage(f"not a readable tar archive ({exc.message.split(': ', 1)[-1]})", p) from exc
         container = TarContainer(Path(tmp), display=p, cancelled=cancelled)
+        # decompression stopped AFTER_END bytes past the end marker: say so
+        container.warnings = [w for w in res.warnings if "follow the tar's end-of-archive" in w] + (
+            container.warnings
+        )
         return container
     except CorruptArchive as exc:
         raise CorruptArchive(exc.message.split(": ", 1)[-1], p) from exc
@@ -333,22 +374,75 @@ def _decompress_outer(
             pass
 
 
+def _prepend(head: bytes, read: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """``read`` with ``head`` given back first."""
+    pending = [head]
+
+    def again(n: int) -> bytes:
+        if pending:
+            return pending.pop()
+        return read(n)
+
+    return again
+
+
 def _load_json(raw: bytes, what: str, path: Path) -> Any:
     if not raw.strip():
         raise InvalidJSON(f"{what} is empty", path)
     try:
-        return json.loads(raw)
+        doc = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         msg = str(exc).split(":")[0] if isinstance(exc, ValueError) else "nested too deeply"
         raise InvalidJSON(f"{what} is not valid JSON ({msg})", path) from exc
+    if _too_deep(doc, MAX_JSON_DEPTH):
+        raise InvalidJSON(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep", path)
+    return doc
+
+
+def _too_deep(doc: Any, limit: int) -> bool:
+    """Whether lists and objects nest deeper than ``limit`` (without recursing)."""
+    stack = [(doc, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            v = v.values()
+        elif not isinstance(v, list):
+            continue
+        for x in v:
+            if isinstance(x, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((x, depth + 1))
+    return False
+
+
+def _json_cost(raw: bytes) -> int:
+    """Estimated memory of the parsed document: its text, and every object, array and value in it."""
+    return 2 * len(raw) + 80 * (raw.count(b"{") + raw.count(b"[") + raw.count(b","))
+
+
+def _int(v: Any) -> int:
+    """A size from JSON: a non-negative integer that fits in 63 bits, else 0."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 63 else 0
+
+
+def _str_list(v: Any) -> list[str]:
+    """The strings of a JSON list (anything else: none)."""
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def _short(v: object, n: int = 100) -> str:
+    """``repr(v)``, cut to about ``n`` characters: values from a hostile document can be huge."""
+    r = repr(v[: n + 1]) if isinstance(v, str) else repr(v)
+    return r if len(r) <= n else r[:n] + "…"
 
 
 def _blob_name(digest: object, path: Path) -> str:
     if not isinstance(digest, str):
-        raise InvalidJSON(f"digest {digest!r} is not a string", path)
+        raise InvalidJSON(f"digest {_short(digest)} is not a string", path)
     m = _DIGEST.match(digest)
     if not m:
-        raise InvalidJSON(f"invalid digest {digest!r}", path)
+        raise InvalidJSON(f"invalid digest {_short(digest)}", path)
     return f"blobs/{m.group(1)}/{m.group(2)}"
 
 
@@ -381,11 +475,34 @@ class _Reader:
         self.attestations: list[dict[str, Any]] = []
         self.unknown_layer_types: list[tuple[str, str]] = []
         self.not_pulled = 0
+        self._parsed: dict[str, tuple[Any, bytes]] = {}
+        self._json_cost = 0
+        self._walked = 0
 
     def json(self, name: str, what: str) -> tuple[Any, bytes]:
+        """A JSON document of the archive, parsed once (documents are looked up again and again when
+        indexes repeat them). Raises InvalidJSON past MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_JSON_COST."""
+        got = self._parsed.get(name)
+        if got is not None:
+            return got
         blob = self.c.blob(name)
-        raw = blob.read_all()
-        return _load_json(raw, what, self.path), raw
+        if blob.size > MAX_JSON_BYTES:
+            raise InvalidJSON(
+                f"{what} is {blob.size:,} bytes; LayerScope reads JSON documents of up to "
+                f"{MAX_JSON_BYTES >> 20} MB",
+                self.path,
+            )
+        raw = blob.read_all(MAX_JSON_BYTES)
+        self._json_cost += _json_cost(raw)
+        if self._json_cost > MAX_JSON_COST:
+            raise InvalidJSON(
+                f"parsing {what} would take the archive's JSON documents past {MAX_JSON_COST >> 20:,} MB "
+                "of memory; LayerScope stops there",
+                self.path,
+            )
+        got = _load_json(raw, what, self.path), raw
+        self._parsed[name] = got
+        return got
 
     def read(self) -> Archive:
         c = self.c
@@ -408,7 +525,7 @@ class _Reader:
                 if self.unknown_layer_types:
                     dg, mt = self.unknown_layer_types[0]
                     raise UnsupportedFormat(
-                        f"manifest {dg[:19]} has layers of unknown media type {mt!r}", self.path
+                        f"manifest {dg[:19]} has layers of unknown media type {_short(mt)}", self.path
                     )
                 if self.not_pulled:
                     raise MissingBlob(
@@ -480,6 +597,14 @@ class _Reader:
         for d in mans:
             if not isinstance(d, dict):
                 raise InvalidJSON("an index entry is not an object", self.path)
+            self._walked += 1
+            if self._walked > MAX_MANIFESTS:
+                if self._walked == MAX_MANIFESTS + 1:
+                    self.warnings.append(
+                        f"the index lists more than {MAX_MANIFESTS:,} manifests (nested indexes counted "
+                        "each time they are named); the rest are ignored"
+                    )
+                return
             ann = _annotations(d)
             my_tags = list(tags)
             if top:
@@ -492,7 +617,7 @@ class _Reader:
             try:
                 name = _blob_name(digest, self.path)
             except InvalidJSON:
-                self.warnings.append(f"index entry with invalid digest {digest!r} ignored")
+                self.warnings.append(f"index entry with invalid digest {_short(digest)} ignored")
                 continue
             is_att = ann.get("vnd.docker.reference.type") == "attestation-manifest" or (
                 plat is not None and plat.os == "unknown" and plat.architecture == "unknown"
@@ -510,7 +635,7 @@ class _Reader:
                     )
                 else:
                     raise MissingBlob(
-                        f"index.json names manifest {digest} ({mt or 'no media type'}), "
+                        f"index.json names manifest {digest} ({_short(mt) if mt else 'no media type'}), "
                         "which is not in the archive",
                         self.path,
                     )
@@ -527,9 +652,10 @@ class _Reader:
                 continue
             cfg_desc = doc.get("config")
             cfg_mt = str(cfg_desc.get("mediaType") or "") if isinstance(cfg_desc, dict) else ""
+            doc_layers = doc.get("layers")
             odd = [
                 str(x.get("mediaType"))
-                for x in doc.get("layers") or []
+                for x in (doc_layers if isinstance(doc_layers, list) else [])
                 if isinstance(x, dict) and x.get("mediaType") and not _is_layer_type(str(x.get("mediaType")))
             ]
             looks_like_image = not doc.get("artifactType") and (not cfg_mt or cfg_mt in IMAGE_CONFIG_TYPES)
@@ -579,6 +705,7 @@ class _Reader:
         layers_j = doc.get("layers")
         if not isinstance(layers_j, list):
             raise InvalidJSON(f"{label} has no 'layers' list", self.path)
+        _check_layer_count(len(layers_j), label, self.path)
         diff_ids = _diff_ids(config)
         layers: list[LayerDesc] = []
         warnings: list[str] = []
@@ -588,14 +715,16 @@ class _Reader:
             mt = str(ld.get("mediaType") or "")
             dg = ld.get("digest")
             bname = _blob_name(dg, self.path)
-            size = ld.get("size") if isinstance(ld.get("size"), int) else 0
+            size = _int(ld.get("size"))
             urls = (
                 [str(u) for u in ld.get("urls") or [] if isinstance(u, str)]
                 if isinstance(ld.get("urls"), list)
                 else []
             )
             if mt and not _is_layer_type(mt):
-                raise UnsupportedFormat(f"layer {i} of {label} has unknown media type {mt!r}", self.path)
+                raise UnsupportedFormat(
+                    f"layer {i} of {label} has unknown media type {_short(mt)}", self.path
+                )
             if self.c.exists(bname):
                 blob = self.c.blob(bname)
                 comp = blobs.sniff(blob.head())
@@ -701,15 +830,17 @@ class _Reader:
             lays = e.get("Layers")
             if not isinstance(cfg, str) or not cfg or not isinstance(lays, list):
                 raise InvalidJSON(f"manifest.json entry {n} has no Config or Layers", self.path)
+            _check_layer_count(len(lays), f"manifest.json entry {n}", self.path)
             tags: list[str] = []
-            for t in e.get("RepoTags") or []:
-                if isinstance(t, str):
-                    add_tag(tags, t)
+            for t in _str_list(e.get("RepoTags")):
+                add_tag(tags, t)
             if not self.c.exists(cfg):
-                raise MissingBlob(f"config {cfg!r} named by manifest.json is not in the archive", self.path)
-            config, craw = self.json(cfg, f"config {cfg}")
+                raise MissingBlob(
+                    f"config {_short(cfg)} named by manifest.json is not in the archive", self.path
+                )
+            config, craw = self.json(cfg, f"config {cfg[:100]}")
             if not isinstance(config, dict):
-                raise InvalidJSON(f"config {cfg} is not a JSON object", self.path)
+                raise InvalidJSON(f"config {cfg[:100]} is not a JSON object", self.path)
             cdigest = "sha256:" + hashlib.sha256(craw).hexdigest()
             if cdigest in by_config:
                 im = by_config[cdigest]
@@ -726,7 +857,9 @@ class _Reader:
                 did = diff_ids[i] if i < len(diff_ids) else None
                 src = sources.get(did) if did and isinstance(sources, dict) else None
                 if not self.c.exists(lp):
-                    raise MissingBlob(f"layer {lp!r} named by manifest.json is not in the archive", self.path)
+                    raise MissingBlob(
+                        f"layer {_short(lp)} named by manifest.json is not in the archive", self.path
+                    )
                 blob = self.c.blob(lp)
                 comp = blobs.sniff(blob.head())
                 mt = (
@@ -751,6 +884,15 @@ class _Reader:
             )
             by_config[cdigest] = out[-1]
         return out
+
+
+def _check_layer_count(n: int, label: str, path: Path) -> None:
+    if n > MAX_LAYERS:
+        raise UnsupportedFormat(
+            f"{label} lists {n:,} layers; LayerScope reads images of up to {MAX_LAYERS:,} layers "
+            "(container runtimes stop at 128)",
+            path,
+        )
 
 
 def _digest_from_name(name: str) -> str | None:

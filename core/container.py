@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from .errors import CorruptArchive, MissingBlob, NotAnImage
+from .errors import CorruptArchive, MissingBlob, NotAnImage, UnsupportedFormat
 from .tarindex import BufferSource, read_entries
 
 _EMPTY = b""
@@ -177,9 +177,15 @@ class TarContainer(Container):
             raise NotAnImage(
                 f"not a readable tar archive ({exc.message.split(': ', 1)[-1]})", self.path
             ) from exc
+        except UnsupportedFormat as exc:  # past the index limits
+            raise UnsupportedFormat(exc.message.split(": ", 1)[-1], self.path) from exc
         self.warnings = res.warnings
         self.members: dict[str, Member] = {}
         for e in res.entries:
+            if e.extra and "sparse" in e.extra:
+                # a sparse member's stored bytes are not its content; no image tool writes one
+                self.members[e.path] = Member(e.path, "sparse file (not supported here)", e.offset, 0, None)
+                continue
             self.members[e.path] = Member(e.path, e.type, e.offset, e.size, e.link)
 
     def names(self) -> list[str]:
@@ -194,11 +200,13 @@ class TarContainer(Container):
         while True:
             m = self.members.get(name)
             if m is None:
-                raise MissingBlob(f"the archive has no member {name!r}", self.path)
+                raise MissingBlob(f"the archive has no member {name[:200]!r}", self.path)
             if m.type == "symlink" and m.link is not None:
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(name), m.link))
                 if target.startswith("../") or target == ".." or m.link.startswith("/"):
-                    raise MissingBlob(f"member {name!r} links outside the archive ({m.link!r})", self.path)
+                    raise MissingBlob(
+                        f"member {name[:200]!r} links outside the archive ({m.link[:200]!r})", self.path
+                    )
                 name = target
             elif m.type == "hardlink" and m.link is not None:
                 name = m.link
@@ -206,7 +214,7 @@ class TarContainer(Container):
                 return m
             seen += 1
             if seen > 40:
-                raise MissingBlob(f"member {name!r} is a link loop", self.path)
+                raise MissingBlob(f"member {name[:200]!r} is a link loop", self.path)
 
     def exists(self, name: str) -> bool:
         try:
@@ -218,7 +226,7 @@ class TarContainer(Container):
     def blob(self, name: str) -> Blob:
         m = self._resolve(name)
         if m.type != "file":
-            raise MissingBlob(f"member {name!r} is a {m.type}, not a file", self.path)
+            raise MissingBlob(f"member {name[:200]!r} is a {m.type}, not a file", self.path)
         buf = self._buf[m.offset : m.offset + m.size] if m.size else _EMPTY
         return Blob(self, name, buf, m.size, self._mm, m.offset)
 
@@ -235,16 +243,28 @@ class DirContainer(Container):
     def _file(self, name: str) -> Path:
         rel = posixpath.normpath(name.lstrip("/"))
         if rel.startswith("../") or rel == "..":
-            raise MissingBlob(f"{name!r} points outside the folder", self.path)
-        p = (self._root / rel).resolve()
+            raise MissingBlob(f"{name[:200]!r} points outside the folder", self.path)
+        if "\x00" in rel:
+            raise MissingBlob(f"{name[:200]!r} is not a valid file name", self.path)
+        try:
+            p = (self._root / rel).resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            raise MissingBlob(f"cannot follow {name[:200]!r} in the folder", self.path) from exc
         if p != self._root and self._root not in p.parents:
-            raise MissingBlob(f"{name!r} points outside the folder", self.path)
+            raise MissingBlob(f"{name[:200]!r} points outside the folder", self.path)
         return p
+
+    def _is_file(self, name: str) -> Path | None:
+        p = self._file(name)
+        try:
+            return p if p.is_file() else None
+        except OSError:  # a name too long, a permission problem
+            return None
 
     def exists(self, name: str) -> bool:
         try:
-            return self._file(name).is_file()
-        except (MissingBlob, OSError):
+            return self._is_file(name) is not None
+        except MissingBlob:
             return False
 
     def names(self) -> list[str]:
@@ -257,9 +277,9 @@ class DirContainer(Container):
         return out
 
     def blob(self, name: str) -> Blob:
-        p = self._file(name)
-        if not p.is_file():
-            raise MissingBlob(f"the folder has no file {name!r}", self.path)
+        p = self._is_file(name)
+        if p is None:
+            raise MissingBlob(f"the folder has no file {name[:200]!r}", self.path)
         try:
             mm, buf = _map(p)
         except OSError as exc:
