@@ -272,18 +272,20 @@ def waste_items(tree: ImageTree, base_layers: int = 0) -> list[WasteItem]:
     made inside the base image) is left out.
     """
     items: dict[str, WasteItem] = {}
+    seen_by: dict[str, set[int]] = {}  # w.by as a set: a path shadowed in 100,000 layers stays linear
     for path, layer, size, by, deleted in tree.waste_events:
         if layer < base_layers and by < base_layers:
             continue
         w = items.get(path)
         if w is None:
             items[path] = WasteItem(path, size, [(layer, size)], [by], deleted)
+            seen_by[path] = {by}
         else:
             w.size += size
             w.copies.append((layer, size))
-            if by not in w.by:
+            if by not in seen_by[path]:
+                seen_by[path].add(by)
                 w.by.append(by)
-            w.deleted = path not in tree.nodes
     for w in items.values():
         w.deleted = w.path not in tree.nodes
     return sorted(items.values(), key=lambda w: (-w.size, w.path))

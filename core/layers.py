@@ -55,7 +55,7 @@ def layer_source(archive: Archive, desc: LayerDesc) -> BufferSource | StreamSour
     if comp in (blobs.PLAIN, blobs.EMPTY):
         return BufferSource(blob.buf, release=blob.release)
     if comp in (blobs.GZIP, blobs.ZSTD):
-        return StreamSource(blobs.decompressed_reader(blob.open(), comp, f"layer {desc.index}"))
+        return StreamSource(blobs.decompressed_reader(blob.open(), comp, f"layer {desc.index}", archive.path))
     if comp == "unknown":
         raise CorruptArchive(
             f"layer {desc.index} ({(desc.digest or '?')[:19]}) is neither a tar nor gzip/zstd data",
@@ -88,9 +88,13 @@ def index_layer(
             progress(min(done, total) if isinstance(src, BufferSource) else done, total)
 
     try:
-        res = read_entries(src, estargz=desc.estargz, progress=prog, cancelled=cancelled, label=label)
-    except CorruptArchive as exc:
-        raise CorruptArchive(exc.message, archive.path) from exc
+        res = read_entries(
+            src, estargz=desc.estargz, progress=prog, cancelled=cancelled, label=label, budget=archive.budget
+        )
+    except (CorruptArchive, UnsupportedFormat) as exc:
+        if exc.path is not None:
+            raise
+        raise type(exc)(exc.message, archive.path) from exc
     if desc.compression == blobs.EMPTY and not res.entries:
         res.warnings.append(f"{label}: the layer blob is empty (0 bytes)")
     idx = LayerIndex(desc, res.entries, res.members, res.metadata, res.size, res.warnings)
@@ -116,6 +120,7 @@ def load_image(
         _index_plain_in_child(archive, layers)
     total = sum(max(d.size, 1) for d in layers)
     done_per = [0] * len(layers)
+    done_sum = [0]  # the running sum of done_per (summing the list each time is quadratic in layers)
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -125,8 +130,10 @@ def load_image(
     def one(d: LayerDesc) -> LayerIndex:
         def prog(done: int, _tot: int) -> None:
             with lock:
-                done_per[d.index] = min(done, max(d.size, 1))
-                s = sum(done_per)
+                now = min(done, max(d.size, 1))
+                done_sum[0] += now - done_per[d.index]
+                done_per[d.index] = now
+                s = done_sum[0]
             if progress is not None:
                 progress(f"reading layer {d.index + 1} of {len(layers)}", s, total)
 
@@ -194,9 +201,9 @@ def iter_contents(
     archive: Archive, desc: LayerDesc, entries: list[Entry]
 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     """Yield (entry, chunks) for regular-file entries of one layer, in one sequential pass."""
-    wanted = sorted(entries, key=lambda e: e.offset)
+    wanted = sorted({e.offset: e for e in entries}.values(), key=lambda e: e.offset)
     src = layer_source(archive, desc)
-    yield from iter_member_data(src, wanted)
+    yield from iter_member_data(src, wanted, label=f"layer {desc.index}", path=archive.path)
 
 
 def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | None = None) -> bytes:
@@ -214,17 +221,26 @@ def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | N
                 break
     data = b"".join(parts)
     if entry.extra and "sparse" in entry.extra:
-        data = _unsparse(data, entry.extra["sparse"], entry.size)  # type: ignore[arg-type]
+        try:
+            data = _unsparse(data, entry.extra["sparse"], entry.size, want)  # type: ignore[arg-type]
+        except CorruptArchive as exc:
+            raise CorruptArchive(f"layer {desc.index}: /{entry.path}: {exc.message}", archive.path) from exc
     return data[:want]
 
 
-def _unsparse(stored: bytes, smap: list[tuple[int, int]], size: int) -> bytes:
-    out = bytearray(size)
+def _unsparse(stored: bytes, smap: list[tuple[int, int]], size: int, want: int | None = None) -> bytes:
+    """The first ``want`` bytes (default: all ``size``) of a sparse file: stored extents, zero holes."""
+    want = size if want is None else min(want, size)
+    if want > 1 << 31:
+        raise CorruptArchive(f"sparse file of {size} bytes is too large to read into memory")
+    out = bytearray(want)
     pos = 0
     for off, ln in smap:
         if off < 0 or ln < 0 or off + ln > size:
             raise CorruptArchive("sparse map points outside the file")
-        out[off : off + ln] = stored[pos : pos + ln]
+        if off < want:
+            n = min(ln, want - off)
+            out[off : off + n] = stored[pos : pos + n].ljust(n, b"\0")
         pos += ln
     return bytes(out)
 
@@ -261,7 +277,9 @@ def verify_image(
                 pass  # same bytes, checked above
             else:
                 try:
-                    read = blobs.decompressed_reader(blob.open(), d.compression, f"layer {d.index}")
+                    read = blobs.decompressed_reader(
+                        blob.open(), d.compression, f"layer {d.index}", archive.path
+                    )
                     got, _n = blobs.sha256_stream(read, None, cancelled)
                 except Cancelled:
                     raise

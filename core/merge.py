@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .archive import Archive
 from .errors import Cancelled
 from .layers import LayerIndex, iter_contents
-from .tarindex import Entry
+from .tarindex import MAX_WARNINGS, Entry
 
 ADDED = "added"
 MODIFIED = "modified"
@@ -239,6 +239,7 @@ def merge(
                 lc[e.path] = REMOVED
         # 2. the layer's own entries in tar order; the last of duplicates wins
         before: dict[str, tuple[Entry | None, int] | None] = {}
+        dups = 0
         for e in li.entries:
             t = e.type
             if t == "whiteout" or t == "opaque":
@@ -246,7 +247,9 @@ def merge(
             p = e.path
             old = nodes.get(p)
             if p in before:
-                m.warnings.append(f"layer {i}: /{p} appears more than once; the last one wins")
+                dups += 1
+                if dups <= MAX_WARNINGS:
+                    m.warnings.append(f"layer {i}: /{p} appears more than once; the last one wins")
                 if old is not None and not (old.is_dir and t == "dir"):
                     m._waste(p, old, i, False)
                 base = before[p]
@@ -287,6 +290,8 @@ def merge(
                 pending.append((i, p, e, pl, pe))
             else:
                 lc[p] = UNMODIFIED
+        if dups > MAX_WARNINGS:
+            m.warnings.append(f"layer {i}: {dups - MAX_WARNINGS} more paths appear more than once")
         changes.append(lc)
         removals.append(removed)
 
