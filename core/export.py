@@ -111,6 +111,52 @@ def _contents(
             yield e, li_i, chunks
 
 
+_SPARSE_TAR_HOLES = 1 << 30  # zero bytes a tar export writes for the holes of one sparse file
+
+
+def _sparse_map(e: Entry) -> list[tuple[int, int]] | None:
+    """The extents of a sparse file, when it is one and its map is usable (in order, inside the file)."""
+    smap = e.extra.get("sparse") if e.extra else None
+    if not isinstance(smap, list):
+        return None
+    pos = 0
+    for off, ln in smap:
+        if off < pos or ln < 0 or off + ln > e.size:
+            raise _Skip(f"/{e.path}: sparse file with a map that points outside it")
+        pos = off + ln
+    return smap
+
+
+def _sparse_extents(chunks: Iterator[bytes], smap: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of a sparse file's stored extents, from its stored data (zeros if it runs short)."""
+    buf = b""
+    for off, ln in smap:
+        left = ln
+        while left > 0:
+            if not buf:
+                buf = next(chunks, b"") or bytes(min(left, 1 << 20))
+            piece, buf = buf[:left], buf[left:]
+            yield off + ln - left, piece
+            left -= len(piece)
+
+
+def _sparse_content(chunks: Iterator[bytes], smap: list[tuple[int, int]], size: int) -> Iterator[bytes]:
+    """A sparse file's whole content: its extents with zeros between them."""
+    pos = 0
+    zeros = bytes(1 << 20)
+    for off, piece in _sparse_extents(chunks, smap):
+        while pos < off:
+            n = min(off - pos, len(zeros))
+            yield zeros[:n]
+            pos += n
+        yield piece
+        pos += len(piece)
+    while pos < size:
+        n = min(size - pos, len(zeros))
+        yield zeros[:n]
+        pos += n
+
+
 def _hardlink_source(tree: ImageTree, item: Item) -> tuple[int, Entry] | None:
     """The (layer, file entry) a hardlink's data lives in, resolved in the merged tree."""
     e = item.entry
@@ -235,6 +281,13 @@ def _plan(
     symlinks: list[Item] = []
     others: list[Item] = []
     rel_of = {it.full: it.path for it in items if it.entry is not None and it.entry.type == "file"}
+    # where each stored file's data is written: its bytes can be read once per pass, so a second
+    # hardlink to the same data becomes a hardlink to the first copy
+    written = {
+        (it.layer, it.entry.offset): it.path
+        for it in items
+        if it.entry is not None and it.entry.type == "file"
+    }
     for it in sorted(items, key=lambda i: i.path):
         e = it.entry
         if e is None or e.type == "dir":
@@ -250,7 +303,10 @@ def _plan(
             src = _hardlink_source(tree, it)
             if src is None:
                 result.skipped.append(f"/{it.full}: hardlink to /{e.link}, which is not a file")
+            elif (src[0], src[1].offset) in written:
+                hardlinks.append((it, written[(src[0], src[1].offset)]))
             else:
+                written[(src[0], src[1].offset)] = it.path
                 files.append((it, src[0], src[1]))  # the data itself, as a regular file
         else:
             others.append(it)
@@ -259,6 +315,7 @@ def _plan(
 
 # ---- folder --------------------------------------------------------------------------------------
 _PATH_MAX = 4000  # bytes; Linux refuses longer paths (PATH_MAX 4096), so such items are skipped
+_NAME_MAX = 255  # bytes of one name (NAME_MAX)
 
 
 class _Skip(Exception):
@@ -268,19 +325,27 @@ class _Skip(Exception):
 class _Folders:
     """Creates and checks parent folders inside the export root, remembering the ones it checked.
 
-    Symlinks are created after everything else, so a folder checked once stays a real folder."""
+    Symlinks are created after everything else, so a folder checked once stays a real folder. Paths
+    are plain strings: building a Path parses every component, which is quadratic on deep trees."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.fspath(root)
+        self._root_bytes = len(os.fsencode(self._root))
         self.known: set[str] = {""}
 
-    def parent_of(self, rel: str) -> Path:
+    def path(self, rel: str) -> str:
+        return f"{self._root}/{rel}"
+
+    def parent_of(self, rel: str) -> str:
         """The absolute path for ``rel``, its parents created as needed; raises _Skip when a parent is not a
-        real folder or the path is too long."""
-        target = self.root / rel
-        if len(os.fsencode(target)) > _PATH_MAX:
+        real folder, or the path or a name in it is too long."""
+        if self._root_bytes + 1 + len(os.fsencode(rel)) > _PATH_MAX:
             raise _Skip(f"/{rel[:80]}…: path too long for this filesystem")
         j = rel.rfind("/")
+        if len(os.fsencode(rel[j + 1 :])) > _NAME_MAX:
+            raise _Skip(f"/{rel[:80]}…: a name in the path is too long for this filesystem")
+        target = self.path(rel)
         parent = rel[:j] if j >= 0 else ""
         if parent in self.known:
             return target
@@ -291,14 +356,18 @@ class _Folders:
             j = p.rfind("/")
             p = p[:j] if j >= 0 else ""
         for q in reversed(missing):
-            path = self.root / q
+            if len(os.fsencode(q[q.rfind("/") + 1 :])) > _NAME_MAX:
+                raise _Skip(f"/{rel[:80]}…: a name in the path is too long for this filesystem")
+            path = self.path(q)
             try:
                 st = os.lstat(path)
             except FileNotFoundError:
                 os.mkdir(path, 0o755)
             else:
                 if not stat.S_ISDIR(st.st_mode):
-                    raise _Skip(f"/{rel}: a parent is not a folder in the export; not written through it")
+                    raise _Skip(
+                        f"/{rel[:200]}: a parent is not a folder in the export; not written through it"
+                    )
             self.known.add(q)
         return target
 
@@ -349,8 +418,8 @@ def _write_folder(
         except _Skip as exc:
             result.skipped.append(str(exc))
             continue
-        if not p.is_dir():
-            p.mkdir(mode=0o700)
+        if not os.path.isdir(p):
+            os.mkdir(p, 0o700)
         folders.known.add(it.path)
         result.dirs += 1
     by_key = {(layer, e.offset): it for it, layer, e in files}
@@ -366,18 +435,31 @@ def _write_folder(
         if os.path.lexists(target):
             result.skipped.append(f"/{it.path}: a folder of the same name is already there")
             continue
+        try:
+            smap = _sparse_map(e)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            continue
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
-            for c in chunks:
-                f.write(c)
-                done += len(c)
-                if progress is not None:
-                    progress(done, total)
-                _check(cancelled)
+            if smap is not None:  # holes stay holes
+                for off, c in _sparse_extents(chunks, smap):
+                    f.seek(off)
+                    f.write(c)
+                    done += len(c)
+                    _check(cancelled)
+                f.truncate(e.size)
+            else:
+                for c in chunks:
+                    f.write(c)
+                    done += len(c)
+                    if progress is not None:
+                        progress(done, total)
+                    _check(cancelled)
         result.files += 1
         result.bytes += e.size
     for it, target_rel in hardlinks:
-        src = root / target_rel
+        src = folders.path(target_rel)
         try:
             st = os.lstat(src)
             if not stat.S_ISREG(st.st_mode):
@@ -390,7 +472,13 @@ def _write_folder(
                 str(exc) if isinstance(exc, _Skip) else f"/{it.path}: hardlink target missing"
             )
             continue
-        os.link(src, target, follow_symlinks=False)
+        try:
+            os.link(src, target, follow_symlinks=False)
+        except OSError as exc:  # EMLINK: more links to one file than the filesystem allows
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            result.skipped.append(f"/{it.path}: hardlink not created ({exc.strerror})")
+            continue
         result.links += 1
     for it in others:
         e = it.entry
@@ -403,12 +491,27 @@ def _write_folder(
         if os.path.lexists(target):
             result.skipped.append(f"/{it.path}: {e.type} over an existing path")
         elif e.type == "fifo":
-            os.mkfifo(target, 0o600)
+            try:
+                os.mkfifo(target, 0o600)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                result.skipped.append(f"/{it.path}: fifo not created ({exc.strerror})")
+                continue
             result.files += 1
         elif e.type in ("char", "block") and is_root:
             extra = e.extra or {}
-            dev = os.makedev(int(extra.get("devmajor", 0)), int(extra.get("devminor", 0)))  # type: ignore[call-overload]
-            os.mknod(target, (stat.S_IFCHR if e.type == "char" else stat.S_IFBLK) | 0o600, dev)
+            try:
+                dev = os.makedev(int(extra.get("devmajor", 0)), int(extra.get("devminor", 0)))  # type: ignore[call-overload]
+                os.mknod(target, (stat.S_IFCHR if e.type == "char" else stat.S_IFBLK) | 0o600, dev)
+            except (OverflowError, ValueError):
+                result.skipped.append(f"/{it.path}: {e.type} device with impossible device numbers")
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                result.skipped.append(f"/{it.path}: {e.type} device not created ({exc.strerror})")
+                continue
             result.files += 1
         else:
             result.skipped.append(
@@ -428,17 +531,30 @@ def _write_folder(
         if os.path.lexists(target):
             result.skipped.append(f"/{it.path}: symlink over an existing path")
             continue
-        os.symlink(e.link or "", target)
+        try:
+            os.symlink(e.link or "", target)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            result.skipped.append(
+                f"/{it.path}: symlink to {(e.link or '')[:200]!r} not created ({exc.strerror})"
+            )
+            continue
         result.links += 1
     if deletes is not None:
-        (root / "WHITEOUTS.txt").write_text("".join(d + "\n" for d in deletes), encoding="utf-8")
+        _write_new(
+            root,
+            "WHITEOUTS.txt",
+            "".join(d + "\n" for d in deletes).encode("utf-8", "surrogateescape"),
+            result,
+        )
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(root, 0o777 & ~umask)  # the temporary folder was private while it was being written
     # attributes last, deepest first, so read-only folders do not block writing
     for it in sorted(items, key=lambda i: i.path.count("/"), reverse=True):
         e = it.entry
-        p = root / it.path
+        p = folders.path(it.path)
         if not os.path.lexists(p) or (e is not None and e.type in ("hardlink",)):
             continue
         mode = e.mode if e is not None else 0o755
@@ -455,17 +571,40 @@ def _write_folder(
                 os.utime(p, (e.mtime, e.mtime), follow_symlinks=False)
         except OSError as exc:
             result.warnings.append(f"/{it.path}: attributes not kept ({exc.strerror})")
+        except (OverflowError, ValueError):  # an owner or a time no system can hold
+            result.warnings.append(f"/{it.path}: attributes not kept (owner or time out of range)")
 
 
-def _set_xattrs(p: Path, xattrs: dict[str, bytes], is_root: bool, result: ExportResult) -> None:
+def _write_new(root: Path, name: str, data: bytes, result: ExportResult) -> None:
+    """Write a file of our own at the top of the export, never over (or through) what the image put
+    there: ``name``, or ``stem-1.txt``, ``stem-2.txt``... when that exists."""
+    stem, dot, ext = name.rpartition(".")
+    for n in range(1000):
+        candidate = name if n == 0 else f"{stem}-{n}{dot}{ext}"
+        try:
+            fd = os.open(root / candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if n:
+            result.warnings.append(f"the image has its own /{name}; the list of deletions is in /{candidate}")
+        return
+    result.skipped.append(f"/{name}: no free name for the list of deletions")
+
+
+def _set_xattrs(p: str, xattrs: dict[str, bytes], is_root: bool, result: ExportResult) -> None:
+    name = os.path.basename(p)
     for k, v in xattrs.items():
         if not is_root and not k.startswith("user."):
-            result.skipped.append(f"/{p.name}: xattr {k} (needs root)")
+            result.skipped.append(f"/{name}: xattr {k} (needs root)")
             continue
         try:
             os.setxattr(p, k, v, follow_symlinks=False)
         except OSError as exc:
-            result.warnings.append(f"{p.name}: xattr {k} not kept ({exc.strerror})")
+            result.warnings.append(f"{name}: xattr {k} not kept ({exc.strerror})")
+        except ValueError:
+            result.warnings.append(f"{name}: xattr {k!r} not kept (invalid name)")
 
 
 # ---- tar -----------------------------------------------------------------------------------------
@@ -512,8 +651,11 @@ def _tarinfo(path: str, e: Entry | None) -> tarfile.TarInfo:
     if e.type in ("symlink", "hardlink"):
         ti.linkname = e.link or ""
     if e.type in ("char", "block"):
-        ti.devmajor = int(extra.get("devmajor", 0))  # type: ignore[call-overload]
-        ti.devminor = int(extra.get("devminor", 0))  # type: ignore[call-overload]
+        # a ustar field holds 7 octal digits and PAX has no record for device numbers
+        major = int(extra.get("devmajor", 0))  # type: ignore[call-overload]
+        minor = int(extra.get("devminor", 0))  # type: ignore[call-overload]
+        ti.devmajor = major if 0 <= major < 8**7 else 0
+        ti.devminor = minor if 0 <= minor < 8**7 else 0
     xattrs = extra.get("xattrs")
     if isinstance(xattrs, dict):
         ti.pax_headers = {
@@ -550,6 +692,20 @@ def _write_tar(
                 ti = _tarinfo(it.path, e)
                 ti.type = tarfile.REGTYPE
                 ti.size = e.size
+                try:
+                    smap = _sparse_map(e)
+                except _Skip as exc:
+                    result.skipped.append(str(exc))
+                    continue
+                if smap is not None:
+                    holes = e.size - sum(ln for _off, ln in smap)
+                    if holes > _SPARSE_TAR_HOLES:
+                        result.skipped.append(
+                            f"/{it.path}: sparse file of {e.size} bytes, {holes} of them holes: too large "
+                            "to write out in a tar (export to a folder keeps the holes)"
+                        )
+                        continue
+                    chunks = _sparse_content(chunks, smap, e.size)
 
                 def counted(ch: Iterator[bytes] = chunks) -> Iterator[bytes]:
                     nonlocal done
@@ -572,7 +728,7 @@ def _write_tar(
                 result.links += it.entry is not None and it.entry.type == "symlink"
                 result.files += it.entry is not None and it.entry.type != "symlink"
             if deletes is not None:
-                data = "".join(d + "\n" for d in deletes).encode()
+                data = "".join(d + "\n" for d in deletes).encode("utf-8", "surrogateescape")
                 ti = tarfile.TarInfo("WHITEOUTS.txt")
                 ti.size, ti.mode = len(data), 0o644
                 tf.addfile(ti, io.BytesIO(data))
