@@ -217,7 +217,7 @@ def _disk_error(exc: OSError, dest: Path) -> ExportError:
         return ExportError("disk full; nothing was written", dest)
     if exc.errno == errno.EDQUOT:
         return ExportError("disk quota exceeded; nothing was written", dest)
-    return ExportError(f"cannot write ({exc.strerror})", dest)
+    return ExportError(f"cannot write ({exc.strerror or exc})", dest)
 
 
 def export(

@@ -548,6 +548,16 @@ def _pax_sparse_map(src: _Source, name: str, limit: int, size: int) -> tuple[lis
             raise CorruptArchive(f"sparse map of {name!r} is too large")
 
 
+def _sparse_map_01(text: str, name: str) -> list[tuple[int, int]]:
+    try:
+        vals = [int(x) for x in text.split(",")] if text else []
+    except ValueError as exc:
+        raise CorruptArchive(f"bad sparse map of {name!r}") from exc
+    if len(vals) % 2 or any(v < 0 for v in vals):
+        raise CorruptArchive(f"bad sparse map of {name!r}")
+    return [(vals[k], vals[k + 1]) for k in range(0, len(vals), 2)]
+
+
 _SKIP_STEP = 64 << 20
 
 
@@ -756,9 +766,18 @@ def read_entries(
             extra = extra or {}
             if p.get("GNU.sparse.major") == "1":
                 smap, used = _pax_sparse_map(src, raw_name[:200], max(1, size // 16 + 1), size)
-                extra["sparse"] = smap
                 data_size = size - used
                 padded -= used
+            elif "GNU.sparse.map" in p:  # sparse 0.1: "offset,length,offset,length..."
+                smap = _sparse_map_01(str(p["GNU.sparse.map"]), raw_name[:200])
+            else:  # 0.0 (offset/numbytes repeated: only the last survives) or no map at all
+                warns.add(
+                    "sparse",
+                    f"{label}: sparse file {raw_name[:200]!r} without a usable map; its stored bytes "
+                    "are read as its beginning",
+                )
+                smap = [(0, min(data_size, realsize))]
+            extra["sparse"] = smap
             extra["stored_size"] = data_size
             size = realsize
         if etype in ("char", "block"):
