@@ -461,16 +461,17 @@ def _write_folder(
     for it, target_rel in hardlinks:
         src = folders.path(target_rel)
         try:
-            st = os.lstat(src)
+            try:
+                st = os.lstat(src)
+            except (FileNotFoundError, NotADirectoryError):  # the target was skipped
+                raise _Skip(f"/{it.path}: hardlink target missing") from None
             if not stat.S_ISREG(st.st_mode):
                 raise _Skip(f"/{it.path}: hardlink target is not a regular file in the export")
             target = folders.parent_of(it.path)
             if os.path.lexists(target):
                 raise _Skip(f"/{it.path}: hardlink over an existing path")
-        except (_Skip, FileNotFoundError) as exc:
-            result.skipped.append(
-                str(exc) if isinstance(exc, _Skip) else f"/{it.path}: hardlink target missing"
-            )
+        except _Skip as exc:
+            result.skipped.append(str(exc))
             continue
         try:
             os.link(src, target, follow_symlinks=False)

@@ -592,6 +592,20 @@ def test_hardlinks_to_one_lower_file_in_a_layer_export(tmp_path):
     assert os.stat(tmp_path / "out" / "b").st_ino == os.stat(tmp_path / "out" / "c").st_ino
 
 
+def test_layer_export_hardlink_to_a_file_under_a_file(tmp_path):
+    """A layer holding a file "a", a file "a/b" and a hardlink to "a/b": "a/b" cannot be written, and
+    the link is skipped (its lstat used to raise ENOTDIR and abort the export; found by the long fuzz)."""
+    layer = Layer([File("a", b"a"), RawMember(name="a/b", data=b"b"), Hardlink("h", "a/b")])
+    p = build(Image([layer]), tmp_path / "img.tar", "docker-legacy")
+    with open_archive(p) as a:
+        layers = load_image(a, a.images[0])
+        tree = merge(layers, archive=a)
+        items, deletes = layer_items(tree, 0)
+        res = export(a, tree, items, tmp_path / "out", deletes=deletes)
+    assert (tmp_path / "out" / "a").read_bytes() == b"a"
+    assert any("hardlink target missing" in s for s in res.skipped)
+
+
 def test_export_of_impossible_numbers_and_names(tmp_path):
     """Owners, times and device numbers no system holds, NUL in names, 300-byte names: skipped or
     kept without the attribute, never a crash."""
