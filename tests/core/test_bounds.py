@@ -397,7 +397,8 @@ def _zero_member_layer(size: int) -> bytes:
     for the header, the same gzip of 64 MiB of zeros repeated, one for the end blocks."""
     chunk = 64 << 20
     assert size % chunk == 0
-    head = gzip.compress(bytes(_ustar(b"disk.img", b"%011o\0" % size)), mtime=0)
+    field = b"%011o\0" % size if size < 8**11 else b"\x80" + size.to_bytes(11, "big")  # base-256 past 8 GiB
+    head = gzip.compress(bytes(_ustar(b"disk.img", field)), mtime=0)
     return (
         head + gzip.compress(bytes(chunk), 9, mtime=0) * (size // chunk) + gzip.compress(bytes(1024), mtime=0)
     )
