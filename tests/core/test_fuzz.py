@@ -147,7 +147,7 @@ def _builder_seeds(dest: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _read_tar(path: Path) -> list[Member]:
+def read_tar(path: Path) -> list[Member]:
     out = []
     with tarfile.open(path) as tf:
         for ti in tf.getmembers():
@@ -160,7 +160,7 @@ def _read_tar(path: Path) -> list[Member]:
     return out
 
 
-def _read_dir(path: Path) -> list[Member]:
+def read_dir(path: Path) -> list[Member]:
     out = []
     for p in sorted(path.rglob("*")):
         ti = tarfile.TarInfo(p.relative_to(path).as_posix())
@@ -179,13 +179,13 @@ def load_seeds(work: Path) -> list[Seed]:
     seeds = []
     work.mkdir(parents=True, exist_ok=True)
     for name, p in _builder_seeds(work):
-        seeds.append(Seed(name, _read_tar(p)))
+        seeds.append(Seed(name, read_tar(p)))
     for where, rel in SEED_FILES:
         p = (REAL if where == "real" else PEER) / rel
         if p.is_dir():
-            seeds.append(Seed(rel, _read_dir(p), is_dir=True))
+            seeds.append(Seed(rel, read_dir(p), is_dir=True))
         elif p.is_file():
-            seeds.append(Seed(rel, _read_tar(p)))
+            seeds.append(Seed(rel, read_tar(p)))
     return seeds
 
 
