@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .layers import LayerIndex
 from .merge import ImageTree
+from .tarindex import ancestors
 
 # ---- dive-compatible ----------------------------------------------------------------------------
 # dive builds one tree per layer from the tar headers. Its facts that matter here:
@@ -42,14 +43,11 @@ def _layer_nodes(li: LayerIndex) -> tuple[dict[str, _Info], set[str]]:
             nodes[p] = (e.size, t == "dir", t == "whiteout")
         else:
             nodes.setdefault(p, (0, False, False))
-        j = p.rfind("/")
-        while j >= 0:
-            q = p[:j]
+        for q in ancestors(p):
             if q in parents:
                 break
             parents.add(q)
             nodes.setdefault(q, (0, False, False))
-            j = q.rfind("/")
     return nodes, parents
 
 

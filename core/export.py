@@ -458,62 +458,55 @@ def _write_folder(
                     _check(cancelled)
         result.files += 1
         result.bytes += e.size
+
+    def create(it: Item, what: str, make: Callable[[Path], None]) -> bool:
+        """Create one non-file item: parents checked, nothing overwritten, failures skipped and listed
+        (a full disk still aborts the export)."""
+        try:
+            target = folders.parent_of(it.path)
+        except _Skip as exc:
+            result.skipped.append(str(exc))
+            return False
+        if os.path.lexists(target):
+            result.skipped.append(f"/{it.path}: {what} over an existing path")
+            return False
+        try:
+            make(target)
+        except OSError as exc:  # e.g. EMLINK: more links to one file than the filesystem allows
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            result.skipped.append(f"/{it.path}: {what} not created ({exc.strerror})")
+            return False
+        return True
+
     for it, target_rel in hardlinks:
         src = folders.path(target_rel)
         try:
-            try:
-                st = os.lstat(src)
-            except (FileNotFoundError, NotADirectoryError):  # the target was skipped
-                raise _Skip(f"/{it.path}: hardlink target missing") from None
-            if not stat.S_ISREG(st.st_mode):
-                raise _Skip(f"/{it.path}: hardlink target is not a regular file in the export")
-            target = folders.parent_of(it.path)
-            if os.path.lexists(target):
-                raise _Skip(f"/{it.path}: hardlink over an existing path")
-        except _Skip as exc:
-            result.skipped.append(str(exc))
+            st = os.lstat(src)
+        except (FileNotFoundError, NotADirectoryError):  # the target was skipped
+            result.skipped.append(f"/{it.path}: hardlink target missing")
             continue
-        try:
-            os.link(src, target, follow_symlinks=False)
-        except OSError as exc:  # EMLINK: more links to one file than the filesystem allows
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            result.skipped.append(f"/{it.path}: hardlink not created ({exc.strerror})")
+        if not stat.S_ISREG(st.st_mode):
+            result.skipped.append(f"/{it.path}: hardlink target is not a regular file in the export")
             continue
-        result.links += 1
+        if create(it, "hardlink", lambda t, s=src: os.link(s, t, follow_symlinks=False)):
+            result.links += 1
     for it in others:
         e = it.entry
         assert e is not None
-        try:
-            target = folders.parent_of(it.path)
-        except _Skip as exc:
-            result.skipped.append(str(exc))
-            continue
-        if os.path.lexists(target):
-            result.skipped.append(f"/{it.path}: {e.type} over an existing path")
-        elif e.type == "fifo":
-            try:
-                os.mkfifo(target, 0o600)
-            except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise
-                result.skipped.append(f"/{it.path}: fifo not created ({exc.strerror})")
-                continue
-            result.files += 1
+        if e.type == "fifo":
+            if create(it, "fifo", lambda t: os.mkfifo(t, 0o600)):
+                result.files += 1
         elif e.type in ("char", "block") and is_root:
             extra = e.extra or {}
             try:
                 dev = os.makedev(int(extra.get("devmajor", 0)), int(extra.get("devminor", 0)))  # type: ignore[call-overload]
-                os.mknod(target, (stat.S_IFCHR if e.type == "char" else stat.S_IFBLK) | 0o600, dev)
             except (OverflowError, ValueError):
                 result.skipped.append(f"/{it.path}: {e.type} device with impossible device numbers")
                 continue
-            except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise
-                result.skipped.append(f"/{it.path}: {e.type} device not created ({exc.strerror})")
-                continue
-            result.files += 1
+            kind = stat.S_IFCHR if e.type == "char" else stat.S_IFBLK
+            if create(it, f"{e.type} device", lambda t, k=kind, d=dev: os.mknod(t, k | 0o600, d)):
+                result.files += 1
         else:
             result.skipped.append(
                 f"/{it.path}: {e.type} device (needs root)"
@@ -524,24 +517,8 @@ def _write_folder(
     for it in symlinks:
         e = it.entry
         assert e is not None
-        try:
-            target = folders.parent_of(it.path)
-        except _Skip as exc:
-            result.skipped.append(str(exc))
-            continue
-        if os.path.lexists(target):
-            result.skipped.append(f"/{it.path}: symlink over an existing path")
-            continue
-        try:
-            os.symlink(e.link or "", target)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            result.skipped.append(
-                f"/{it.path}: symlink to {(e.link or '')[:200]!r} not created ({exc.strerror})"
-            )
-            continue
-        result.links += 1
+        if create(it, "symlink", lambda t, link=e.link or "": os.symlink(link, t)):
+            result.links += 1
     if deletes is not None:
         _write_new(
             root,

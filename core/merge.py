@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .archive import Archive
 from .errors import Cancelled
 from .layers import LayerIndex, iter_contents
-from .tarindex import MAX_WARNINGS, Entry
+from .tarindex import MAX_WARNINGS, Entry, ancestors
 
 ADDED = "added"
 MODIFIED = "modified"
@@ -313,13 +313,10 @@ def _propagate_dirs(lc: dict[str, str]) -> None:
     for p, kind in lc.items():
         if kind == UNMODIFIED:
             continue
-        j = p.rfind("/")
-        while j >= 0:
-            q = p[:j]
+        for q in ancestors(p):
             if q in changed_dirs:
                 break
             changed_dirs.add(q)
-            j = q.rfind("/")
     for q in changed_dirs:
         if lc.get(q, UNMODIFIED) == UNMODIFIED:
             lc[q] = MODIFIED

@@ -196,6 +196,15 @@ def checksum_ok(hdr: bytes) -> bool:
     return stored == signed
 
 
+def ancestors(path: str) -> Iterator[str]:
+    """The folders above a normalised path, nearest first: ``a/b/c`` -> ``a/b``, ``a``."""
+    j = path.rfind("/")
+    while j >= 0:
+        path = path[:j]
+        yield path
+        j = path.rfind("/")
+
+
 def normalize(name: str) -> str | None:
     """Return the normalised path of a tar member name, or None when it escapes the root.
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .merge import ADDED, REMOVED, UNMODIFIED, ImageTree
 from .tarindex import Entry
+from .tarindex import ancestors as ancestors_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +69,17 @@ class FileView:
         hits = [p for p in self.paths() if match(p)]
         hits.sort()
         hits = hits[:limit]
-        ancestors: set[str] = set()
+        above: set[str] = set()
         for p in hits:
-            j = p.rfind("/")
-            while j >= 0:
-                q = p[:j]
-                if q in ancestors:
+            for q in ancestors_of(p):
+                if q in above:
                     break
-                ancestors.add(q)
-                j = q.rfind("/")
-        return hits, ancestors
+                above.add(q)
+        return hits, above
 
 
-def _children_and_sizes(paths: dict[str, int], dirs: set[str]) -> tuple[dict[str, list[str]], dict[str, int]]:
-    """From path -> own size and the set of folders: sorted child names and folder totals."""
+def _children_and_sizes(paths: dict[str, int]) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """From path -> own size: sorted child names and folder totals."""
     kids: dict[str, list[str]] = {}
     totals: dict[str, int] = {}
     for p, size in paths.items():
@@ -89,10 +87,8 @@ def _children_and_sizes(paths: dict[str, int], dirs: set[str]) -> tuple[dict[str
         parent = p[:j] if j >= 0 else ""
         kids.setdefault(parent, []).append(p[j + 1 :])
         if size:
-            while j >= 0:
-                q = p[:j]
+            for q in ancestors_of(p):
                 totals[q] = totals.get(q, 0) + size
-                j = q.rfind("/")
     for v in kids.values():
         v.sort()
     return kids, totals
@@ -111,8 +107,7 @@ class MergedView(FileView):
             p: (n.entry.size if n.entry is not None and n.entry.type == "file" else 0)
             for p, n in nodes.items()
         }
-        dirs = {p for p, n in nodes.items() if n.is_dir}
-        kids, totals = _children_and_sizes(own, dirs)
+        kids, totals = _children_and_sizes(own)
 
         def row(path: str) -> Row:
             n = nodes[path]
@@ -148,14 +143,11 @@ class LayerView(FileView):
             own[p] = e.size if e is not None and e.type == "file" and c.kind != REMOVED else 0
         # folders above the changed paths that the layer does not list itself
         for p in list(changes):
-            j = p.rfind("/")
-            while j >= 0:
-                q = p[:j]
+            for q in ancestors_of(p):
                 if q in own:
                     break
                 own[q] = 0
-                j = q.rfind("/")
-        kids, totals = _children_and_sizes(own, set())
+        kids, totals = _children_and_sizes(own)
 
         def row(path: str) -> Row:
             c = changes.get(path)
