@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """LayerScope benchmarks: ratios against GNU tar and dive, measured in the same run.
 
-usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,export] [--repeat N]
+usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,cache,export] [--repeat N]
                                  [--debian DEBIAN.docker.tar]
 (GUI timings: benchmarks/gui_bench.py)
 
 DIR is a folder made by ``shared/corpus/build-corpus.sh --large`` (it holds large/big.docker.tar).
 The gzip OCI archive of the same image is made once with skopeo when absent
 (large/big.gzip.oci.tar). Each LayerScope figure runs in a fresh subprocess so that its peak RSS is
-its own. Results are printed as a table and written to benchmarks/results.json.
+its own. Every figure but ``cache`` runs without the persistent cache (LAYERSCOPE_CACHE_MAX=0);
+``cache`` times ``ci --json`` cold then warm in a temporary cache folder, never the user's. Results
+are printed as a table and written to benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -76,23 +78,88 @@ def py(code: str, *args: str) -> list[str]:
 
 INDEX = (
     "import sys\n"
-    "from layerscope.core.archive import open_archive\n"
-    "from layerscope.core.layers import load_image\n"
+    "from layerscope.core.archive.open import open_archive\n"
+    "from layerscope.core.layers.index import load_image\n"
     "a = open_archive(sys.argv[1]); idx = load_image(a, a.images[0])\n"
     "print(sum(len(i.entries) for i in idx))"
 )
+
+
+def cache_cold_warm(
+    big: Path, repeat: int, tmp: Path
+) -> tuple[tuple[float, int], tuple[float, int], list[float], list[float]]:
+    """``layerscope ci --json`` with an empty persistent cache, then again with it warm, each in a
+    fresh process and a cache folder of its own: best (seconds, peak RSS KiB) of each, and all times."""
+    cmd = [sys.executable, "-m", "layerscope.core.cli", "ci", "--json", str(big)]
+    cold: list[tuple[float, int]] = []
+    warm: list[tuple[float, int]] = []
+    for i in range(repeat):
+        home = tmp / f"xdg-cache-{i}"
+        env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+        env.pop("LAYERSCOPE_CACHE_MAX", None)
+        c = run_timed(cmd, env=env)
+        w = [run_timed(cmd, env=env) for _ in range(2)]
+        if c[2].stdout != w[-1][2].stdout:
+            raise SystemExit("ci --json differs between a cold and a warm cache")
+        cold.append(c[:2])
+        warm.extend(r[:2] for r in w)
+        shutil.rmtree(home, ignore_errors=True)
+    return min(cold), min(warm), [c[0] for c in cold], [w[0] for w in warm]
+
+
+LAST_GZIP_FILE = (
+    "import sys, time\n"
+    "from layerscope.core.archive.open import open_archive\n"
+    "from layerscope.core.kinds import Compression, EntryType\n"
+    "from layerscope.core.layers.content import read_content\n"
+    "from layerscope.core.layers.index import load_image\n"
+    "a = open_archive(sys.argv[1]); idx = load_image(a, a.images[0])\n"
+    "li = max((i for i in idx if i.desc.compression is Compression.GZIP), key=lambda i: i.desc.size)\n"
+    "last = [e for e in li.entries if e.type is EntryType.FILE][-1]\n"
+    "t = time.perf_counter(); data = read_content(a, li.desc, last); t = time.perf_counter() - t\n"
+    "print(li.desc.index, '/' + last.path, len(data), t)"
+)
+
+
+def gzip_cat_warm(gz: Path, repeat: int, tmp: Path) -> dict[str, object]:
+    """``layerscope cat`` of the last file of the largest gzip layer with a warm persistent cache (its
+    layer indexes and gzip checkpoints made by one first open), in fresh processes, in a temporary
+    cache folder: the whole command's seconds, and the file read alone (seconds, in-process)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "xdg-gzip-cat")}
+    env.pop("LAYERSCOPE_CACHE_MAX", None)
+    first = subprocess.run(py(LAST_GZIP_FILE, str(gz)), env=env, capture_output=True, check=True)
+    layer, path, size, _t = first.stdout.split()
+    reads = []
+    for _ in range(repeat):
+        r = subprocess.run(py(LAST_GZIP_FILE, str(gz)), env=env, capture_output=True, check=True)
+        reads.append(float(r.stdout.split()[-1]))
+    cli = [sys.executable, "-m", "layerscope.core.cli"]
+    cmd = [*cli, "cat", "--layer", layer.decode(), str(gz), path.decode()]
+    cats = [run_timed(cmd, env=env) for _ in range(repeat)]
+    if any(len(c[2].stdout) != int(size) for c in cats):
+        raise SystemExit("layerscope cat gave another size than the index")
+    shutil.rmtree(tmp / "xdg-gzip-cat", ignore_errors=True)
+    return {
+        "gzip_cat_file": path.decode(),
+        "gzip_cat_s": min(c[0] for c in cats),
+        "gzip_cat_all_s": [c[0] for c in cats],
+        "gzip_cat_rss_kib": min(c[1] for c in cats),
+        "gzip_cat_read_s": min(reads),
+        "gzip_cat_read_all_s": reads,
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True, type=Path)
     ap.add_argument("--dive", action="store_true", help="also time dive on the large image (over 25 minutes)")
-    ap.add_argument("--only", default="index,gzip,ci,export")
+    ap.add_argument("--only", default="index,gzip,ci,cache,export")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
         "--debian", type=Path, help="the Debian image build-corpus.sh makes (debian/*.docker.tar)"
     )
     args = ap.parse_args()
+    os.environ["LAYERSCOPE_CACHE_MAX"] = "0"  # first-open figures; cache_cold_warm sets its own cache
     big = args.corpus / "large" / "big.docker.tar"
     if not big.exists():
         print(f"{big} not found: run shared/corpus/build-corpus.sh --large {args.corpus}", file=sys.stderr)
@@ -103,7 +170,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=args.corpus) as td:
         tmp = Path(td)
         layers = extract_members(big, layer_names(big), tmp)
-        if "index" in only or "ci" in only:
+        if "index" in only or "ci" in only or "cache" in only:
             tar_t = best(
                 args.repeat,
                 lambda: run_timed(["bash", "-c", " && ".join(f"tar -tf {p} >/dev/null" for p in layers)]),
@@ -136,6 +203,14 @@ def main() -> int:
                 d = run_timed([dive, "--source", "docker-archive", str(big), "--ci"])
                 results["dive_ci_s"] = d[0]
                 rows.append(("full analysis vs dive --ci", ci[0], d[0], "dive", ci[1]))
+        if "cache" in only:
+            cold, warm, cold_all, warm_all = cache_cold_warm(big, args.repeat, tmp)
+            results["ci_cold_cache_s"], results["ci_cold_cache_rss_kib"] = cold
+            results["ci_warm_cache_s"], results["ci_warm_cache_rss_kib"] = warm
+            results["ci_cold_cache_all_s"], results["ci_warm_cache_all_s"] = cold_all, warm_all
+            tar_s = float(results["tar_tf_s"])  # type: ignore[arg-type]
+            rows.append(("ci --json, cold persistent cache", cold[0], tar_s, "tar -tf", cold[1]))
+            rows.append(("ci --json, warm persistent cache", warm[0], tar_s, "tar -tf", warm[1]))
         if "gzip" in only:
             gz = args.corpus / "large" / "big.gzip.oci.tar"
             if not gz.exists():
@@ -163,6 +238,11 @@ def main() -> int:
                 ours[1],
             )
             rows.append(("index big.gzip.oci.tar (gzip layers)", ours[0], tzf[0], "tar -tzf", ours[1]))
+            cat = gzip_cat_warm(gz, args.repeat, tmp)
+            results.update(cat)
+            cat_s, read_s, cat_rss = cat["gzip_cat_s"], cat["gzip_cat_read_s"], cat["gzip_cat_rss_kib"]
+            rows.append(("cat last file of largest gzip layer, warm", cat_s, tzf[0], "tar -tzf", cat_rss))
+            rows.append(("  of which the file's read (in-process)", read_s, tzf[0], "tar -tzf", cat_rss))
         if "export" in only:
             gz = args.corpus / "large" / "big.gzip.oci.tar"
             if not gz.exists():

@@ -7,11 +7,11 @@ usage: python benchmarks/fuzz.py [--cases N] [--seed S] [--jobs J] [--timeout SE
        python benchmarks/fuzz.py --replay DIR     (run one saved case again, same bounds and checks)
 
 The engine, the mutations and the checks are those of the test suite's short run
-(tests/core/test_fuzz.py): each case is a plan (JSON) applied to a small archive of
-shared/corpus or the test-image builder, run in a worker process with a time bound (--timeout)
-and an address-space bound (--mem-mb); the case folder is checked for writes outside the export
-folder (as root the worker is chrooted into it). Case i of seed S is ``random.Random(f"{S}:{i}")``,
-so any case can be made again from (S, i).
+(tests/core/test_fuzz.py), imported from the engine package tests/fuzz/ (no copies here): each
+case is a plan (JSON) applied to a small archive of shared/corpus or the test-image builder, run in a
+worker process with a time bound (--timeout) and an address-space bound (--mem-mb); the case folder
+is checked for writes outside the export folder (as root the worker is chrooted into it). Case i of
+seed S is ``random.Random(f"{S}:{i}")``, so any case can be made again from (S, i).
 
 Progress goes to stderr; at the end a summary: outcomes by error type, time, the worker's peak
 memory, the slowest cases, and every failure with its reproducer folder under --out (default
@@ -37,20 +37,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.core.test_fuzz import (  # noqa: E402
-    Case,
+from tests.fuzz import (  # noqa: E402
     Outcome,
+    Plan,
     Runner,
     Seed,
     apply_plan,
+    force_rmtree,
     load_seeds,
     make_plan,
-    read_dir,
+    read_case,
     write_case,
 )
 
 
-def case_plan(seed: int, i: int, n_seeds: int) -> dict[str, object]:
+def case_plan(seed: int, i: int, n_seeds: int) -> Plan:
+    """Case ``i`` of run seed ``seed``: its plan, which also records (seed, i)."""
     plan = make_plan(random.Random(f"{seed}:{i}"), n_seeds)
     plan["case"] = i
     plan["run_seed"] = seed
@@ -104,9 +106,7 @@ class Lane(threading.Thread):
                 self.shared.record(i, plan, res, self.runner)
         finally:
             self.runner.close()
-            from layerscope.core.export import _rmtree
-
-            _rmtree(self.base)
+            force_rmtree(self.base)
 
 
 class Shared:
@@ -135,13 +135,13 @@ class Shared:
             self.next += 1
             return self.next - 1
 
-    def record(self, i: int, plan: dict[str, object], res: Outcome, runner: Runner | None) -> None:
+    def record(self, i: int, plan: Plan, res: Outcome, runner: Runner | None) -> None:
         with self.lock:
             self.done += 1
             self.outcomes[res.outcome] += 1
             self.total_engine += res.seconds
             self.peak_mb = max(self.peak_mb, res.maxrss_mb)
-            seed_name = self.seeds[int(plan["seed"]) % len(self.seeds)].name  # type: ignore[call-overload]
+            seed_name = self.seeds[int(plan["seed"]) % len(self.seeds)].name
             self.by_seed[seed_name] += 1
             self.slowest.append((res.seconds, i, res.outcome))
             self.slowest.sort(reverse=True)
@@ -163,7 +163,7 @@ class Shared:
                     flush=True,
                 )
 
-    def _keep(self, i: int, plan: dict[str, object], res: Outcome, runner: Runner | None, seed: str) -> None:
+    def _keep(self, i: int, plan: Plan, res: Outcome, runner: Runner | None, seed: str) -> None:
         sig = signature(res)
         kept = self.failures.setdefault(sig, [])
         entry: dict[str, object] = {"case": i, "outcome": res.outcome, "seed_archive": seed, "folder": None}
@@ -190,19 +190,14 @@ def replay(folder: Path, args: argparse.Namespace) -> int:
     if archive is None:
         print(f"{folder}: no archive* in it", file=sys.stderr)
         return 2
-    if archive.is_dir():
-        case = Case(None, read_dir(archive), "")
-    else:
-        case = Case(archive.read_bytes(), None, archive.name.removeprefix("archive"))
+    case = read_case(archive)
     base = Path(tempfile.mkdtemp(prefix="layerscope-replay-"))
     runner = Runner(base, timeout=args.timeout, mem_mb=args.mem_mb)
     try:
         res = runner.run(case)
     finally:
         runner.close()
-        from layerscope.core.export import _rmtree
-
-        _rmtree(base)
+        force_rmtree(base)
     print(f"{res.outcome} ({res.seconds:.2f} s)\n{res.message}")
     return 1 if res.failed else 0
 

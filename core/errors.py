@@ -51,3 +51,7 @@ class Cancelled(LayerScopeError):
 
 class ExportError(LayerScopeError):
     """An export could not be completed (destination exists, disk full, ...)."""
+
+
+class LinkLoop(LayerScopeError):
+    """Following links inside the image went round in a circle (or further than a system would go)."""

@@ -1,21 +1,20 @@
 """What a file looks like: text (with its encoding), an image, or a hex dump, from a capped read.
 
-Only the first ``cap`` bytes of a file are read for text and hex, so a large file previews without
-being loaded whole; images are read whole up to ``IMAGE_CAP``.
+Only the first PREVIEW_TEXT_CAP bytes of a file are read for text and hex, so a large file previews
+without being loaded whole; images are read whole up to PREVIEW_IMAGE_CAP (core/limits.py).
 """
 
 from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from enum import StrEnum
 
-from .archive import Archive
-from .layers import LayerIndex, read_content
-from .tarindex import Entry
-
-TEXT_CAP = 256 * 1024
-HEX_CAP = 16 * 1024
-IMAGE_CAP = 32 * 1024 * 1024
+from .archive.records import Archive
+from .entry import Entry
+from .layers.content import read_content
+from .layers.index import LayerIndex
+from .limits import PREVIEW_HEX_CAP, PREVIEW_IMAGE_CAP, PREVIEW_TEXT_CAP
 
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -28,11 +27,25 @@ _IMAGE_MAGIC = (
 )
 
 
+class PreviewKind(StrEnum):
+    """How a file is shown."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    HEX = "hex"
+    EMPTY = "empty"
+
+
 @dataclass(frozen=True, slots=True)
 class Preview:
-    kind: str  # text | image | hex | empty
-    size: int  # the file's full size
-    shown: int  # bytes shown
+    """What a file looks like: ``shown`` of its ``size`` bytes, as text, an image or a hex dump.
+
+    ``text`` holds the decoded text or the hex dump (an SVG's source too), ``data`` an image's bytes.
+    """
+
+    kind: PreviewKind
+    size: int
+    shown: int
     text: str = ""
     encoding: str = ""
     image_format: str = ""
@@ -40,15 +53,17 @@ class Preview:
 
     @property
     def truncated(self) -> bool:
+        """True when less than the whole file is shown."""
         return self.shown < self.size
 
     def note(self) -> str:
-        if self.kind == "empty":
+        """One line saying what is shown: ``text (UTF-8), 1,234 bytes``."""
+        if self.kind is PreviewKind.EMPTY:
             return "empty file"
         what = {
-            "text": f"text ({self.encoding})",
-            "image": f"{self.image_format.upper()} image",
-            "hex": "binary (hex)",
+            PreviewKind.TEXT: f"text ({self.encoding})",
+            PreviewKind.IMAGE: f"{self.image_format.upper()} image",
+            PreviewKind.HEX: "binary (hex)",
         }[self.kind]
         if self.truncated:
             return f"{what}: first {self.shown:,} of {self.size:,} bytes"
@@ -56,6 +71,7 @@ class Preview:
 
 
 def image_format(head: bytes, name: str) -> str | None:
+    """The image format the first bytes (or, for SVG, the name) show, or None."""
     for magic, fmt in _IMAGE_MAGIC:
         if head.startswith(magic):
             if fmt == "webp" and head[8:12] != b"WEBP":
@@ -92,6 +108,7 @@ def decode_text(data: bytes, truncated: bool) -> tuple[str, str] | None:
 
 
 def hexdump(data: bytes) -> str:
+    """``offset  hex bytes  text`` lines, 16 bytes each."""
     lines = []
     for off in range(0, len(data), 16):
         chunk = data[off : off + 16]
@@ -105,20 +122,19 @@ def preview(archive: Archive, layer: LayerIndex, entry: Entry, name: str = "") -
     """Preview one file entry of ``layer``. Raises LayerScopeError for unreadable data."""
     size = entry.size
     if size == 0:
-        return Preview("empty", 0, 0)
+        return Preview(PreviewKind.EMPTY, 0, 0)
     head = read_content(archive, layer.desc, entry, limit=min(size, 4096))
     fmt = image_format(head, name or entry.path)
-    if fmt is not None and fmt != "svg" and size <= IMAGE_CAP:
+    if fmt is not None and fmt != "svg" and size <= PREVIEW_IMAGE_CAP:
         data = read_content(archive, layer.desc, entry)
-        return Preview("image", size, len(data), image_format=fmt, data=data)
-    data = head if size <= len(head) else read_content(archive, layer.desc, entry, limit=TEXT_CAP)
-    if fmt == "svg" and size <= IMAGE_CAP:
+        return Preview(PreviewKind.IMAGE, size, len(data), image_format=fmt, data=data)
+    data = head if size <= len(head) else read_content(archive, layer.desc, entry, limit=PREVIEW_TEXT_CAP)
+    if fmt == "svg" and size <= PREVIEW_IMAGE_CAP:
         full = data if len(data) == size else read_content(archive, layer.desc, entry)
-        return Preview(
-            "image", size, len(full), image_format="svg", data=full, text=full.decode("utf-8", "replace")
-        )
-    text = decode_text(data, truncated=len(data) < size)
-    if text is not None:
-        return Preview("text", size, len(data), text=text[0], encoding=text[1])
-    data = data[:HEX_CAP]
-    return Preview("hex", size, len(data), text=hexdump(data))
+        text = full.decode("utf-8", "replace")
+        return Preview(PreviewKind.IMAGE, size, len(full), image_format="svg", data=full, text=text)
+    decoded = decode_text(data, truncated=len(data) < size)
+    if decoded is not None:
+        return Preview(PreviewKind.TEXT, size, len(data), text=decoded[0], encoding=decoded[1])
+    data = data[:PREVIEW_HEX_CAP]
+    return Preview(PreviewKind.HEX, size, len(data), text=hexdump(data))

@@ -1,50 +1,80 @@
 """One image, loaded: its layers, the merged tree, the figures; merged views up to any layer.
 
 The GUI and the CLI both go through ``load()`` so that a file is read, merged and analysed the same
-way everywhere. Long steps report progress and honour a cancel check.
+way everywhere. Long steps report progress and honour a cancel check (core/progress.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from .analysis import DiveFigures, LayerScopeFigures, dive_figures, layerscope_figures
-from .archive import Archive, ImageRecord
-from .layers import LayerIndex, load_image
+from .archive.records import Archive, ImageRecord
+from .cache.figures import cached_figures
+from .dive_figures import DiveFigures, dive_figures
+from .layers.index import LayerCache, LayerIndex, load_image
 from .merge import ImageTree, merge
+from .progress import CancelCheck, StageProgress
 from .views import LayerView, MergedView
+from .waste import LayerScopeFigures, layerscope_figures
 
-Progress = Callable[[str, int, int], None]
 
-
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class LoadedImage:
+    """One image of an open archive, read, merged and analysed: what a window or a command shows.
+
+    ``layers`` are the indexed layers bottom to top, ``tree`` all of them merged, ``dive`` and
+    ``figures`` the two sets of waste figures. ``cache`` holds the layer indexes made for the archive:
+    pass it to ``load`` for another image of the same archive so that shared layers are read once.
+    Merges up to lower layers are made on demand and kept (``merged_upto``).
+    """
+
     archive: Archive
     image: ImageRecord
     layers: list[LayerIndex]
-    tree: ImageTree  # all layers merged
+    tree: ImageTree
     dive: DiveFigures
     figures: LayerScopeFigures
+    cache: LayerCache = field(default_factory=LayerCache)
     _trees: dict[int, ImageTree] = field(default_factory=dict)
+    _files: int | None = None
 
     @property
     def warnings(self) -> list[str]:
-        return (
-            self.archive.warnings
-            + self.image.warnings
-            + [w for li in self.layers for w in li.warnings]
-            + self.tree.warnings
-        )
+        """Every warning met on the way: archive, image, layers, merge."""
+        return [
+            *self.archive.warnings,
+            *self.image.warnings,
+            *(w for li in self.layers for w in li.warnings),
+            *self.tree.warnings,
+        ]
 
     @property
     def files(self) -> int:
-        return sum(1 for n in self.tree.nodes.values() if not n.is_dir)
+        """Paths of the final filesystem that are not folders (counted once, by ``load``)."""
+        if self._files is None:
+            self._files = sum(1 for n in self.tree.nodes.values() if not n.is_dir)
+        return self._files
 
-    def merged_upto(self, layer: int, cancelled: Callable[[], bool] | None = None) -> ImageTree:
-        """The merged tree of layers 0..layer (cached)."""
+    def drop_merges(self) -> list[ImageTree]:
+        """Let go of the merges made on demand (``merged_upto`` makes them again when asked); they are
+        returned, for the caller to free them where a pause does not matter (``dismantle``)."""
+        trees = list(self._trees.values())
+        self._trees.clear()
+        return trees
+
+    def release(self) -> None:
+        """This image is no longer shown: close its archive (file handles, temporary files). Its
+        memory goes with the last reference (``dismantle`` frees it without a long pause)."""
+        self.archive.close()
+
+    def merged_upto(self, layer: int, cancelled: CancelCheck | None = None) -> ImageTree:
+        """The merged tree of layers 0..layer (kept once made). Raises Cancelled, LayerScopeError."""
         if layer >= len(self.layers) - 1:
             return self.tree
         t = self._trees.get(layer)
@@ -54,9 +84,9 @@ class LoadedImage:
         return t
 
     def view(
-        self, layer: int, own_changes: bool, cancelled: Callable[[], bool] | None = None
+        self, layer: int, own_changes: bool, cancelled: CancelCheck | None = None
     ) -> MergedView | LayerView:
-        """Layer ``layer``'s own changes, or the merged filesystem up to it."""
+        """Layer ``layer``'s own changes, or the merged filesystem up to it. Raises Cancelled."""
         with quiet_gc():
             if own_changes:
                 return LayerView(self.tree, layer)
@@ -67,30 +97,136 @@ class LoadedImage:
 def quiet_gc() -> Iterator[None]:
     """No cyclic-GC passes while a large image loads; afterwards its objects are frozen out of them.
 
-    Loading creates a few hundred thousand long-lived objects and almost no garbage cycles. Without
-    this, each full collection walks them all (0.1-0.2 s on 186k entries, holding the GIL, so the GUI
-    stalls), several times per load. Objects freed by reference counting are freed as usual.
+    Loading creates a few hundred thousand long-lived objects and no garbage cycles (the engine's
+    objects form none: a LoadedImage is freed by reference counting alone, frozen or not; a test
+    checks it). Without this, each full collection walks them all (0.1-0.2 s on 186k entries,
+    holding the GIL, so the GUI stalls), several times per load. Objects frozen are never examined
+    by the cyclic GC: a cycle made by a caller before a freeze is only freed by ``release_memory``.
+    Nothing is frozen when the block raises (Cancelled, an error).
     """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
-    finally:
+    except BaseException:
+        # a cancelled or failed load: its half-made objects hang on the traceback's frames, a cycle;
+        # frozen, they would never be freed
         if was:
             gc.enable()
+        raise
+    # frozen before enabled: in between, any thread's allocation would start a collection of every
+    # object made in the block, holding the GIL for tens of milliseconds (a stall of the GUI)
+    gc.freeze()
+    if was:
+        gc.enable()
+
+
+DISMANTLE_CHUNK = 2048
+"""Objects freed at once by ``dismantle``: a few milliseconds of deallocation between two chances
+for other threads to take the GIL."""
+
+
+def dismantle(holder: list[Any]) -> None:
+    """Free the object in ``holder`` (taken out of it) piece by piece, instead of in one cascade.
+
+    Dropping the last reference to a loaded image frees its million objects in one go, in C, holding
+    the GIL for 0.1-0.2 s on 186k entries: a freeze of the GUI, whichever thread drops it. Here its
+    containers are emptied ``DISMANTLE_CHUNK`` items at a time (run it in a worker thread). Only what
+    this function holds the one reference to is taken apart: anything still referenced elsewhere
+    (shared layer indexes, a view a window still shows) is left intact and merely let go of.
+    """
+    stack: list[Any] = [holder.pop()]
+    while stack:
+        o = stack.pop()
+        if sys.getrefcount(o) > 2:  # o, and getrefcount's argument: anyone else still holds it
+            continue
+        if isinstance(o, dict):
+            _drain_dict(o, stack)
+        elif isinstance(o, list):
+            _drain_list(o, stack)
+        elif isinstance(o, set):
+            _drain_set(o)
+        else:
+            _push_parts(o, stack)
+
+
+def _worth_dismantling(v: object) -> bool:
+    if isinstance(v, dict | list | set):
+        return len(v) > 0
+    return (type(v).__module__ or "").startswith(("layerscope.", "core.", "gui."))
+
+
+def _drain_dict(d: dict[Any, Any], stack: list[Any]) -> None:
+    small = len(d) <= 64  # a few parts (merges, layers): look inside them; else just free the items
+    while d:
+        for _ in range(min(DISMANTLE_CHUNK, len(d))):
+            v = d.popitem()[1]
+            if small and _worth_dismantling(v):
+                stack.append(v)
+        v = None
+
+
+def _drain_list(lst: list[Any], stack: list[Any]) -> None:
+    small = len(lst) <= 64
+    while lst:
+        tail = lst[-DISMANTLE_CHUNK:]
+        del lst[-DISMANTLE_CHUNK:]
+        if small:
+            stack.extend(v for v in tail if _worth_dismantling(v))
+        tail.clear()
+
+
+def _drain_set(items: set[Any]) -> None:
+    while items:
+        for _ in range(min(DISMANTLE_CHUNK, len(items))):
+            items.pop()
+
+
+def _push_parts(o: object, stack: list[Any]) -> None:
+    """The attributes of one of our objects that are worth taking apart (it is freed right after)."""
+    names: list[str] = []
+    for klass in type(o).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    names.extend(getattr(o, "__dict__", {}))
+    for name in names:
+        v = getattr(o, name, None)
+        if _worth_dismantling(v):
+            stack.append(v)
+
+
+def release_memory(collect: bool = False) -> None:
+    """After an image was dropped: with ``collect``, unfreeze and collect the cycles frozen with it
+    (a full pass over every object, holding the GIL: only when nothing large is loaded), then give
+    the freed heap back to the system (glibc's malloc_trim; nothing elsewhere)."""
+    if collect:
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own symbols: glibc's, when it has them
+    except (OSError, AttributeError, TypeError):
+        return
+    trim(0)
 
 
 def load(
     archive: Archive,
     image: ImageRecord,
-    progress: Progress | None = None,
-    cancelled: Callable[[], bool] | None = None,
+    progress: StageProgress | None = None,
+    cancelled: CancelCheck | None = None,
     on_layers: Callable[[list[LayerIndex]], None] | None = None,
+    cache: LayerCache | None = None,
 ) -> LoadedImage:
-    """Index, merge and analyse one image. Raises LayerScopeError, Cancelled."""
+    """Index, merge and analyse one image, reusing the layer indexes in ``cache`` (an earlier
+    LoadedImage's cache for the same archive). Raises LayerScopeError, Cancelled."""
+    cache = LayerCache() if cache is None else cache
     with quiet_gc():
-        layers = load_image(archive, image, progress, cancelled)
+        layers = load_image(archive, image, progress, cancelled, cache=cache)
         if on_layers is not None:
             on_layers(layers)
         if progress is not None:
@@ -98,6 +234,12 @@ def load(
         tree = merge(layers, archive=archive, cancelled=cancelled)
         if progress is not None:
             progress("analysing", 0, 1)
-        dive = dive_figures(layers)
-        figs = layerscope_figures(layers, tree)
-        return LoadedImage(archive, image, layers, tree, dive, figs)
+        dive, figs = cached_figures(
+            archive,
+            image,
+            cache,
+            lambda: (dive_figures(layers, cancelled), layerscope_figures(layers, tree, cancelled=cancelled)),
+        )
+        s = LoadedImage(archive, image, layers, tree, dive, figs, cache)
+        _ = s.files  # counted here, off any GUI thread
+        return s

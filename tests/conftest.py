@@ -6,14 +6,26 @@ reason on a user's fresh clone, but FAIL under CI=true, where .ci/run installs e
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The whole suite (and every subprocess it starts) uses a temporary persistent cache, never the
+# user's own: set at import, before any test or LayerScope module reads XDG_CACHE_HOME.
+# A helper process that imports this module (the fuzz worker does) keeps its parent's folder.
+if "LAYERSCOPE_TEST_CACHE_HOME" not in os.environ:
+    _CACHE_HOME = tempfile.mkdtemp(prefix="layerscope-test-cache-")
+    os.environ["LAYERSCOPE_TEST_CACHE_HOME"] = _CACHE_HOME
+    os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+    os.environ.pop("LAYERSCOPE_CACHE_MAX", None)
+    atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("LAYERSCOPE_SHARED", ROOT.parent / "shared")).resolve()

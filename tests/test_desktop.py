@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.core import desktop
 from layerscope.core.resources import resource_path
+from layerscope.gui import desktop
 from tests.conftest import PEER, REAL, need_shared, need_tool
 
 DOCKER_TYPE = "application/vnd.layerscope.docker-archive"

@@ -22,7 +22,7 @@ def test_wheel_contains_packages_and_resources(tmp_path):
     assert r.returncode == 0, r.stderr
     (wheel,) = tmp_path.glob("layerscope-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "layerscope/core/archive.py" in names
+    assert "layerscope/core/archive/open.py" in names
     assert "layerscope/gui/app.py" in names
     assert f"layerscope/resources/{SAMPLE_IMAGE}" in names
     assert not any(n.startswith(("tests/", "core/", "gui/")) for n in names)
@@ -33,9 +33,25 @@ def test_wheel_contains_packages_and_resources(tmp_path):
     )
 
 
+def test_pyproject_names_every_package_and_resource_folder():
+    """setuptools only ships (and only stops warning about) the packages pyproject.toml names."""
+    import tomllib
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    wanted = {"layerscope.resources"}
+    for top in ("core", "gui"):
+        for init in (ROOT / top).glob("**/__init__.py"):
+            wanted.add(".".join(("layerscope", *init.parent.relative_to(ROOT).parts)))
+    for folder in (ROOT / "resources").glob("**/"):
+        rel = folder.relative_to(ROOT / "resources").parts
+        if rel and all(part.isidentifier() and part != "__pycache__" for part in rel):
+            wanted.add(".".join(("layerscope", "resources", *rel)))
+    assert declared == wanted
+
+
 def test_sample_image_resource_opens():
-    from layerscope.core.archive import open_archive
-    from layerscope.core.layers import load_image
+    from layerscope.core.archive.open import open_archive
+    from layerscope.core.layers.index import load_image
 
     assert resource(SAMPLE_IMAGE).is_file()
     with resource_path(SAMPLE_IMAGE) as p, open_archive(p) as a:

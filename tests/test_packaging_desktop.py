@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.core import desktop
+from layerscope.gui import desktop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def test_wheel_contains_desktop_files_and_icons(wheel):
     expected |= {f"layerscope/resources/{icons.png(s)}" for s in icons.PNG_SIZES}
     assert len(expected) == 2 + 1 + len(icons.PNG_SIZES)
     assert expected <= names, sorted(expected - names)
-    assert "layerscope/core/desktop.py" in names and "layerscope/gui/icons.py" in names
+    assert "layerscope/gui/desktop.py" in names and "layerscope/gui/icons.py" in names
 
 
 def test_install_desktop_from_the_unpacked_wheel(wheel, tmp_path):
@@ -54,9 +54,9 @@ def test_install_desktop_from_the_unpacked_wheel(wheel, tmp_path):
         "PYTHONPATH": str(site),  # ahead of the checkout's editable install
     }
     code = (
-        "import sys, layerscope.core.desktop as d\n"
+        "import sys, layerscope.gui.desktop as d\n"
         "assert d.__file__.startswith(sys.argv[1]), d.__file__\n"
-        "from layerscope.core.cli import main\n"
+        "from layerscope.gui.launcher import main\n"
         "sys.exit(main(['install-desktop']) or main(['uninstall-desktop']))\n"
     )
     r = subprocess.run(

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from layerscope.core.archive import open_archive
+from layerscope.core.archive.open import open_archive
 from layerscope.core.errors import LayerScopeError
-from layerscope.core.layers import load_image
+from layerscope.core.layers.index import load_image
 from tests.conftest import PEER, need_shared
 
 GCR = "google__go-containerregistry/pkg/v1"
@@ -86,7 +86,7 @@ def test_peer_fixture_opens(rel):
         assert len(a.images) == len(exp)
         for im, (tags, comps) in zip(a.images, exp, strict=True):
             if tags is not None:
-                assert im.tags == tags
+                assert list(im.tags) == tags
             idx = load_image(a, im)
             assert [li.desc.compression for li in idx] == comps
 

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image, verify_image
+from layerscope.core.archive.open import open_archive
+from layerscope.core.layers.index import load_image
+from layerscope.core.layers.verify import verify_image
 from tests.conftest import REAL, need_shared, real_archives
 from tests.expected import parse_expected
 
@@ -56,7 +57,7 @@ def test_umoci_insert_reads_layer_without_end_marker(corpus):
 def test_docker25_tags_merge_index_and_manifest_json(corpus):
     with open_archive(REAL / "docker26-multi.save.tar") as a:
         assert a.format == "docker-oci"
-        assert [im.tags for im in a.images] == [["corpus/docker26-edge:1"], ["corpus/bbase:1"]]
+        assert [im.tags for im in a.images] == [("corpus/docker26-edge:1",), ("corpus/bbase:1",)]
         # a repeated layer is stored once and both images point at it
         assert a.images[0].layers[0].blob_name == a.images[1].layers[0].blob_name
 

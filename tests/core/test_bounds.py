@@ -2,7 +2,7 @@
 trimmed with a warning) or refused with one clear line naming the file. And the command line gives
 exit 2 and one line for every negative fixture of shared/corpus/peer.
 
-The limits are module constants (core/tarindex.py and core/archive.py) and documented there:
+The limits are constants in core/limits.py, documented there:
 MAX_PATH, MAX_ENTRIES, MAX_INDEX_BYTES, MAX_XATTR_BYTES, AFTER_END, MAX_WARNINGS; MAX_JSON_BYTES,
 MAX_JSON_DEPTH, MAX_JSON_COST, MAX_LAYERS, MAX_MANIFESTS.
 """
@@ -22,15 +22,18 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.core import archive as archive_mod
-from layerscope.core import cli, tarindex
-from layerscope.core.analysis import dive_figures, layerscope_figures
-from layerscope.core.archive import open_archive
+from layerscope.core import cli, limits
+from layerscope.core.archive.open import open_archive
+from layerscope.core.dive_figures import dive_figures
 from layerscope.core.errors import CorruptArchive, InvalidJSON, LayerScopeError, NotAnImage, UnsupportedFormat
-from layerscope.core.export import export, layer_items, merged_items
-from layerscope.core.layers import load_image, read_content
+from layerscope.core.export.items import layer_items, merged_items
+from layerscope.core.export.write import export
+from layerscope.core.layers.content import read_content
+from layerscope.core.layers.index import load_image
 from layerscope.core.merge import merge
-from layerscope.core.tarindex import BufferSource, read_entries
+from layerscope.core.tar.index import read_entries
+from layerscope.core.tar.source import BufferSource
+from layerscope.core.waste import layerscope_figures
 from tests.conftest import PEER, ROOT, need_shared
 from tests.core.test_archive_peer import NEGATIVE, POSITIVE
 from tests.imagebuilder import File, Hardlink, Image, Layer, RawMember, Symlink, Whiteout, build
@@ -197,8 +200,8 @@ def test_gnu_sparse_header_garbage():
 # ---- many entries, deep and long names -------------------------------------------------------------
 _INDEX_CHILD = f"""
 import sys, time
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image
+from layerscope.core.archive.open import open_archive
+from layerscope.core.layers.index import load_image
 t = time.perf_counter()
 a = open_archive(sys.argv[1]); (li,) = load_image(a, a.images[0])
 print(len(li.entries), round(time.perf_counter() - t, 1))
@@ -248,7 +251,7 @@ def test_a_million_tiny_entries_index_in_bounded_memory(tmp_path):
 def test_entry_limit_refuses_with_one_line(tmp_path, monkeypatch):
     """Past MAX_ENTRIES (4 million; lowered here) the archive is refused, before memory runs out: a
     gzip of identical headers expands 1000-fold, so entries are the cheapest thing to forge."""
-    monkeypatch.setattr(tarindex, "MAX_ENTRIES", 5000)
+    monkeypatch.setattr(limits, "MAX_ENTRIES", 5000)
     p = docker_archive(tmp_path / "img.tar", [gzip.compress(_tiny_entries_layer(6000), mtime=0)])
     with open_archive(p) as a, pytest.raises(UnsupportedFormat) as ei:
         load_image(a, a.images[0])
@@ -300,7 +303,7 @@ def test_64kb_names_are_left_out_quickly(tmp_path, shape):
     assert time.perf_counter() - t0 < 10
     assert [e.path for e in li.entries] == ["ok"]
     assert any("more than 16384 characters" in w for w in li.warnings)
-    assert len(li.warnings) <= tarindex.MAX_WARNINGS + 2
+    assert len(li.warnings) <= limits.MAX_WARNINGS + 2
     assert all(len(w) < 400 for w in li.warnings)
 
 
@@ -369,8 +372,8 @@ def test_real_archive_with_junk_after_its_end(tmp_path):
 
 _BIG_MEMBER_CHILD = f"""
 import sys, time
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image
+from layerscope.core.archive.open import open_archive
+from layerscope.core.layers.index import load_image
 from layerscope.core.merge import merge
 t = time.perf_counter()
 a = open_archive(sys.argv[1]); (li,) = load_image(a, a.images[0]); merge([li], archive=a)
@@ -468,7 +471,7 @@ def test_json_over_the_size_limit(tmp_path):
 
 def test_json_memory_estimate_limits_the_archive(tmp_path, monkeypatch):
     """``[{}, {}, ...]`` costs 25 times its size to parse; the archive's JSON has a memory budget."""
-    monkeypatch.setattr(archive_mod, "MAX_JSON_COST", 50 << 20)
+    monkeypatch.setattr(limits, "MAX_JSON_COST", 50 << 20)
     layer = _member("a", b"a") + bytes(1024)
     cfg = b'{"rootfs": {"diff_ids": []}, "history": [' + b"{}," * 400_000 + b"{}]}"
     p = docker_archive(tmp_path / "img.tar", [layer], config=cfg)
@@ -489,7 +492,7 @@ def test_retyped_manifest_fields(tmp_path, entry):
     layer = _member("a", b"a") + bytes(1024)
     p = docker_archive(tmp_path / "img.tar", [layer], manifest=[entry])
     with open_archive(p) as a:
-        assert a.images[0].tags == []
+        assert a.images[0].tags == ()
         load_image(a, a.images[0])
 
 

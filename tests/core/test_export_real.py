@@ -12,11 +12,13 @@ import tarfile
 
 import pytest
 
-from layerscope.core.archive import open_archive
-from layerscope.core.blobs import decompressed_reader
+from layerscope.core.archive.compression import decompressed_reader
+from layerscope.core.archive.open import open_archive
 from layerscope.core.errors import ExportError
-from layerscope.core.export import export, export_as_stored, layer_items, merged_items
-from layerscope.core.layers import load_image
+from layerscope.core.export.items import layer_items, merged_items
+from layerscope.core.export.stored import export_as_stored
+from layerscope.core.export.write import export
+from layerscope.core.layers.index import load_image
 from layerscope.core.merge import merge
 from tests.conftest import REAL, need_shared
 from tests.expected import read_tree

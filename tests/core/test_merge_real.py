@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.core.analysis import dive_figures, layerscope_figures
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image, read_content
+from layerscope.core.archive.open import open_archive
+from layerscope.core.dive_figures import dive_figures
+from layerscope.core.layers.content import read_content
+from layerscope.core.layers.index import load_image
 from layerscope.core.merge import ImageTree, merge
+from layerscope.core.resolve import hardlink_target
+from layerscope.core.waste import layerscope_figures
 from tests.conftest import PEER, REAL, need_shared, need_tool
 from tests.expected import TreeRow, read_tree
 
@@ -31,7 +34,7 @@ def merged_rows(archive, tree: ImageTree, layers) -> dict[str, tuple]:
         if e is None:
             rows[p] = ("d", None, None, None, "")
             continue
-        target = tree.resolve(p) if e.type == "hardlink" else n
+        target = tree.nodes.get(hardlink_target(tree, p)) if e.type == "hardlink" else n
         te = target.entry if target is not None else None
         kind = _KIND.get(te.type if te else "dir", "?")
         extra = ""
@@ -42,9 +45,7 @@ def merged_rows(archive, tree: ImageTree, layers) -> dict[str, tuple]:
             size = te.size
             data = read_content(archive, by_index[target.layer].desc, te)
             extra = hashlib.sha256(data).hexdigest()
-        xattrs = ",".join(
-            sorted(k for k in ((te.extra or {}).get("xattrs") or {}) if not k.startswith("security."))
-        )
+        xattrs = ",".join(sorted(k for k in te.xattrs if not k.startswith("security.")))
         rows[p] = (
             kind,
             e.mode if e.type != "hardlink" else te.mode,
@@ -164,7 +165,7 @@ def test_layer_changes_on_docker_image():
     pair = {"opt/app/hard-link", "opt/app/hard-src"}
     (link,) = [p for p in pair if tree.nodes[p].entry.type == "hardlink"]
     (target,) = pair - {link}
-    assert tree.resolve(link) is tree.nodes[target]
+    assert tree.nodes[hardlink_target(tree, link)] is tree.nodes[target]
 
 
 def test_ls_and_ci_cli():
@@ -242,3 +243,20 @@ def test_ci_exit_status_matches_dive(config, image, tmp_path):
         text=True,
     )
     assert ours.returncode == d.returncode
+
+
+def test_loaded_image_owns_the_layer_cache():
+    """A second load given the first one's cache reads no layer again; without it, it does."""
+    need_shared()
+    from layerscope.core.session import load
+
+    with open_archive(REAL / "umoci-edge.docker.tar") as a:
+        first = load(a, a.images[0])
+        again = load(a, a.images[0], cache=first.cache)
+        fresh = load(a, a.images[0])
+    assert again.cache is first.cache
+    assert all(x.entries is y.entries for x, y in zip(first.layers, again.layers, strict=True))
+    assert not any(
+        x.entries is y.entries for x, y in zip(first.layers, fresh.layers, strict=True) if x.entries
+    )
+    assert again.dive == first.dive and again.tree.changes == first.tree.changes

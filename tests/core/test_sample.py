@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image
+from layerscope.core.archive.open import open_archive
+from layerscope.core.layers.index import load_image
 from layerscope.core.merge import merge
 from layerscope.core.resources import SAMPLE_IMAGE, resource, resource_path
 from tests.core.test_merge_real import merged_rows

@@ -1,0 +1,119 @@
+"""The cache as the engine uses it: layer indexes and image figures by key, or nothing.
+
+``default_store()`` is this process's store (None after ``--no-cache``, with a limit of 0, or when
+the folder is unusable). Every method returns None or False rather than raise: the cache can only
+make a load faster, never change or stop it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from ..archive.records import Archive, ImageRecord, LayerDesc
+from ..tar.budget import IndexBudget
+from . import settings
+from .columns import Unencodable
+from .fileformat import CacheKind
+from .folder import CacheFolder
+from .keys import figures_key, layer_key
+from .layers import StoredLayer, decode_layer, encode_layer
+from .version import code_version
+
+if TYPE_CHECKING:
+    from ..dive_figures import DiveFigures
+    from ..waste import LayerScopeFigures
+
+
+class Store:
+    """A cache folder read and written with the running code's version."""
+
+    def __init__(self, folder: CacheFolder) -> None:
+        self.folder = folder
+
+    def load_layer(self, desc: LayerDesc, budget: IndexBudget) -> StoredLayer | None:
+        """The stored index of the layer ``desc`` describes, its budget charged; None when absent,
+        invalid, or when charging it would pass the budget (indexing it again says why)."""
+        key = layer_key(desc)
+        if key is None:
+            return None
+        payload = self.folder.read(CacheKind.LAYER, key, code_version())
+        if payload is None:
+            return None
+        try:
+            stored = decode_layer(payload)
+        except Exception:
+            return None
+        n, nbytes = stored.charged
+        if budget.entries + n > budget.max_entries or budget.bytes + nbytes > budget.max_bytes:
+            return None
+        budget.charge(n, nbytes, f"layer {desc.index}")
+        return stored
+
+    def save_layer(self, key: str, stored: StoredLayer) -> bool:
+        """Keep ``stored`` under ``key`` (a key verified against the layer's bytes)."""
+        try:
+            payload = encode_layer(stored)
+        except Unencodable:
+            return False
+        return self.folder.write(CacheKind.LAYER, key, code_version(), payload)
+
+    def load_figures(
+        self, image: ImageRecord, base_layers: int
+    ) -> tuple[DiveFigures, LayerScopeFigures] | None:
+        """Both figure sets of ``image`` stored earlier, or None."""
+        from .figures import decode_figures
+
+        key = figures_key(image, [layer_key(d) for d in image.layers], base_layers)
+        if key is None:
+            return None
+        payload = self.folder.read(CacheKind.FIGURES, key, code_version())
+        if payload is None:
+            return None
+        try:
+            return decode_figures(payload)
+        except Exception:
+            return None
+
+    def save_figures(
+        self,
+        image: ImageRecord,
+        layer_keys: list[str | None],
+        base_layers: int,
+        dive: DiveFigures,
+        ours: LayerScopeFigures,
+    ) -> bool:
+        """Keep both figure sets of ``image`` whose layers were verified as ``layer_keys``."""
+        from .figures import encode_figures
+
+        if layer_keys != [layer_key(d) for d in image.layers]:
+            return False
+        key = figures_key(image, layer_keys, base_layers)
+        if key is None:
+            return False
+        return self.folder.write(CacheKind.FIGURES, key, code_version(), encode_figures(dive, ours))
+
+
+_lock = threading.Lock()
+_stores: dict[tuple[str, int], Store] = {}
+
+
+def default_store() -> Store | None:
+    """This process's store for the current settings, or None when the cache is off or unusable."""
+    if not settings.enabled():
+        return None
+    where = settings.cache_dir()
+    limit = settings.max_size()
+    with _lock:
+        store = _stores.get((str(where), limit))
+        if store is None:
+            store = _stores[(str(where), limit)] = Store(CacheFolder(where, limit))
+    return store if store.folder.usable else None
+
+
+def blobs_present(archive: Archive, image: ImageRecord) -> None:
+    """Raise MissingBlob, as indexing would, when the archive lacks one of the image's layers."""
+    from ..layers.source import layer_blob
+
+    for d in image.layers:
+        layer_blob(archive, d)

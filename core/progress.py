@@ -1,0 +1,26 @@
+"""The one vocabulary for progress reports and cancellation across the engine.
+
+Long steps take ``progress`` and ``cancelled`` keyword arguments of these types; none of them
+knows who listens (the CLI prints nothing, the GUI posts to its thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .errors import Cancelled
+
+CancelCheck = Callable[[], bool]
+"""Returns True once the user asked to stop; checked between steps."""
+StageProgress = Callable[[str, int, int], None]
+"""(stage in the user's words, done, total) for a whole job such as a load."""
+CountProgress = Callable[[int, int], None]
+"""(done, total) of one step such as an export."""
+BytesProgress = Callable[[int], None]
+"""Bytes of one stream read so far."""
+
+
+def check_cancelled(cancelled: CancelCheck | None) -> None:
+    """Raise Cancelled when ``cancelled`` says so; nothing when it is None."""
+    if cancelled is not None and cancelled():
+        raise Cancelled()

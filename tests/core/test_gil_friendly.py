@@ -1,0 +1,116 @@
+"""The load path never holds the GIL in one long C call (the GUI's event loop would stall): large
+lists are built in slices, the collector is never let loose on a whole load, big sorts compare
+plain values; each with results identical to the one-call version."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from layerscope.core import session
+from layerscope.core.cache import columns, layers
+from layerscope.core.cache.columns import PayloadReader, PayloadWriter, in_slices
+from layerscope.core.dive_figures import _Stack
+from layerscope.core.merge import merge
+from layerscope.core.waste import waste_items
+from tests.core.test_merge_table import f, stack, wh
+
+
+class _Recorder:
+    """Stands for the gc module in session: records the calls, forwards them."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(gc, name)
+
+        def call(*args: Any) -> Any:
+            self.calls.append(name)
+            return real(*args)
+
+        return call
+
+
+def test_quiet_gc_freezes_before_enabling(monkeypatch: pytest.MonkeyPatch) -> None:
+    # enabled first, any thread's next allocation would collect every object the load made
+    rec = _Recorder()
+    monkeypatch.setattr(session, "gc", rec)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with session.quiet_gc():
+            pass
+    finally:
+        if not was:
+            gc.disable()
+    assert rec.calls.index("freeze") < rec.calls.index("enable")
+
+
+def test_in_slices_is_list_and_takes_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[int] = []
+    real = columns.islice
+
+    def spy(it: Any, n: int) -> Any:
+        taken.append(n)
+        return real(it, n)
+
+    monkeypatch.setattr(columns, "islice", spy)
+    for n in (0, 1, columns.SLICE - 1, columns.SLICE, 3 * columns.SLICE + 5):
+        taken.clear()
+        assert in_slices(iter(range(n))) == list(range(n))
+        assert all(k == columns.SLICE for k in taken)
+        assert len(taken) == n // columns.SLICE + 1
+    with pytest.raises(ValueError):  # a strict zip still tells unequal columns
+        in_slices(zip(range(10), range(9), strict=True))
+
+
+@pytest.mark.parametrize("slice_bytes", [1, 3, 7, 64, 1 << 18])
+def test_string_tables_split_in_slices_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, slice_bytes: int
+) -> None:
+    monkeypatch.setattr(columns, "_TEXT_SLICE", slice_bytes)
+    texts = ["", "usr", "usr/share/\u00e9t\u00e9", "\U0001f600/x", "", "a" * 50, "\udcff lone", ""]
+    w = PayloadWriter()
+    w.strings(texts)
+    assert PayloadReader(w.getvalue()).strings() == texts
+
+
+def test_layer_entries_are_built_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    used: list[int] = []
+
+    def spy(items: Any) -> list[Any]:
+        out = in_slices(items)
+        used.append(len(out))
+        return out
+
+    monkeypatch.setattr(layers, "in_slices", spy)
+    entries = [f(f"d/file{i}", size=i) for i in range(50)]
+    li = stack(entries)[0]
+    assert layers._decode_entries(_roundtrip_entries(li.entries)) == li.entries
+    assert used.count(50) >= 2  # the types and the entries themselves
+
+
+def _roundtrip_entries(entries: list[Any]) -> PayloadReader:
+    w = PayloadWriter()
+    layers._encode_entries(w, entries)
+    return PayloadReader(w.getvalue())
+
+
+def test_waste_order_is_size_then_path() -> None:
+    lower = [f(f"p{i % 7}/x{i}", size=(i * 37) % 5 + 1) for i in range(60)]
+    upper = [f(e.path, size=e.size) for e in lower[::2]] + [wh(e.path) for e in lower[1::4]]
+    items = waste_items(merge(stack(lower, upper)))
+    assert len(items) > 20
+    assert [w.path for w in items] == [w.path for w in sorted(items, key=lambda w: (-w.size, w.path))]
+
+
+def test_dive_stack_is_released_in_place() -> None:
+    s = _Stack()
+    for i in range(100):
+        s.add(f"a/b{i % 9}/c{i}", i, False)
+    info, kids = s.info, s.kids
+    s.release()
+    assert s.info is info and s.kids is kids and not info and not kids
