@@ -1,27 +1,31 @@
-"""The Qt application: windows, command-line files, one instance per user, the screenshot mode.
+"""The Qt application: windows, command-line files, one instance per user and display, the screenshot mode.
 
-A double-clicked archive starts ``layerscope FILE``. When LayerScope already runs for this user,
-that process hands FILE to the running instance over a local socket (QLocalServer named
-``layerscope-<uid>``) and exits 0; the instance opens FILE in a new window and raises it. When no
-instance answers, the new process becomes the instance. ``--screenshot`` and
-LAYERSCOPE_NO_SINGLE_INSTANCE=1 run a process of their own. On macOS, files arrive as
-QFileOpenEvent and open the same way.
+A double-clicked archive starts ``layerscope FILE``. When LayerScope already runs for this user on
+this display, that process hands FILE to the running instance over a local socket (QLocalServer
+named ``layerscope-<uid>-<hash of the display>``, see ``instance_name``) and exits 0; the instance
+opens FILE in a new window and raises it. When no instance answers, the new process becomes the
+instance. An instance on another X display or Wayland session, or one running offscreen, is never
+handed a file: its windows would open where the user who double-clicked cannot see them.
+``--screenshot`` and LAYERSCOPE_NO_SINGLE_INSTANCE=1 run a process of their own. On macOS, files
+arrive as QFileOpenEvent and open the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
-from . import icons
+from . import icons, settings, theme
 from .window import MainWindow
 
 NO_SINGLE_INSTANCE_ENV = "LAYERSCOPE_NO_SINGLE_INSTANCE"
@@ -76,14 +80,39 @@ def open_request(files: list[str], sample: bool = False) -> list[MainWindow]:
     return opened
 
 
-# ---- one instance per user -------------------------------------------------------------------------
-def instance_name() -> str:
-    """The local server name: per user (the socket itself is private to the user as well)."""
-    override = os.environ.get(INSTANCE_NAME_ENV)
+# ---- one instance per user and display --------------------------------------------------------------
+SESSION_ENV = ("WAYLAND_DISPLAY", "DISPLAY", "XDG_SESSION_ID")
+"""The variables that tell one graphical session (X display, Wayland compositor, login) from another."""
+
+
+def _platform(env: Mapping[str, str]) -> str:
+    """The Qt platform plugin (xcb, wayland, offscreen, ...): the running application's, or the one
+    QT_QPA_PLATFORM asks for before there is an application ('' for Qt's default)."""
+    app = QGuiApplication.instance()
+    if isinstance(app, QGuiApplication):
+        return QGuiApplication.platformName()
+    return env.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0]
+
+
+def session_key(env: Mapping[str, str] | None = None, platform: str | None = None) -> str:
+    """A short hash naming the display this process shows its windows on: the Qt platform plugin
+    and the session variables, so that an instance on another X display or Wayland session, or one
+    running offscreen, gets a name of its own. Only [0-9a-f], whatever the variables hold."""
+    env = os.environ if env is None else env
+    platform = _platform(env) if platform is None else platform
+    parts = [f"platform={platform}"] + [f"{k}={env[k]}" for k in SESSION_ENV if env.get(k)]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def instance_name(env: Mapping[str, str] | None = None, platform: str | None = None) -> str:
+    """The local server name: per user (the socket itself is private to the user as well) and per
+    display (``session_key``). ``env`` and ``platform`` default to this process's own."""
+    env = os.environ if env is None else env
+    override = env.get(INSTANCE_NAME_ENV)
     if override:
         return override
-    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    return f"layerscope-{uid}"
+    uid = os.getuid() if hasattr(os, "getuid") else env.get("USERNAME", "user")
+    return f"layerscope-{uid}-{session_key(env, platform)}"
 
 
 def single_instance_wanted(opts: argparse.Namespace) -> bool:
@@ -179,8 +208,9 @@ class InstanceServer(QObject):
 
 
 def claim_instance(files: list[str], sample: bool) -> InstanceServer | None:
-    """Hand the request to the running instance (returns None), or become the instance (returns
-    the listening server). A race with another new process is settled by whoever listens first."""
+    """Hand the request to the instance running on this display (returns None), or become it
+    (returns the listening server). A race with another new process is settled by whoever listens
+    first. Called once the QApplication exists, so the name has the platform it really uses."""
     name = instance_name()
     for _attempt in range(3):
         if hand_off(name, files, sample):
@@ -248,6 +278,7 @@ def setup_application() -> QApplication:
     app.setOrganizationName("LayerScope")
     app.setDesktopFileName(icons.ICON_NAME)  # matches layerscope.desktop (Wayland app id)
     app.setWindowIcon(icons.app_icon())
+    theme.apply(settings.THEME.get())  # the system's light or dark, unless the user chose one
     if not any(isinstance(o, FileOpenFilter) for o in _keep):
         f = FileOpenFilter(app)
         app.installEventFilter(f)
@@ -261,6 +292,8 @@ def run(opts: argparse.Namespace) -> int:
     # hundreds of milliseconds. A short interval keeps painting fluid for a small cost to the loader.
     sys.setswitchinterval(0.0002)
     app = setup_application()
+    if getattr(opts, "theme", None):
+        theme.apply(opts.theme)  # this run only: not remembered
     server = None
     if single_instance_wanted(opts):
         server = claim_instance(list(opts.files), bool(opts.sample))

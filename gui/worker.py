@@ -1,7 +1,7 @@
 """The one way LayerScope runs work off the GUI thread.
 
 A job is a generator function that receives a ``Job`` handle: it reports progress through
-``job.progress(stage, done, total)``, hands partial results to the GUI with ``job.emit(kind, value)``
+``job.progress(stage, done, total)``, hands partial results to the GUI with ``job.emit_partial(kind, value)``
 (e.g. the layers as soon as they are read), and checks ``job.cancelled()``; its return value is the
 result. Signals are delivered on the GUI thread (queued connections), so slots may touch models.
 """
@@ -32,16 +32,20 @@ class Job(QObject):
         self.name = name
         self._cancel = threading.Event()
         self._last_progress = 0.0
+        self._last_stage = ""
         self.done = False
 
     # -- called from the worker thread -------------------------------------------------------
     def progress(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - self._last_progress >= 0.05 or done >= total:  # at most 20 updates a second
+        # at most 20 updates a second; a new stage and a stage's end always
+        if now - self._last_progress >= 0.05 or done >= total or stage != self._last_stage:
             self._last_progress = now
+            self._last_stage = stage
             self.progressed.emit(stage, int(done), int(total))
 
-    def emit(self, kind: str, value: object) -> None:
+    def emit_partial(self, kind: str, value: object) -> None:
+        # not ``emit``: that would shadow QObject.emit (string-based signal emission)
         self.partial.emit(kind, value)
 
     def cancelled(self) -> bool:
@@ -57,20 +61,24 @@ class Job(QObject):
     def _run(self) -> None:
         try:
             result = self._fn(self)
-        except Cancelled:
+        except Cancelled as exc:
+            _let_go(exc)
             self.done = True
             self.cancelled_.emit()
             return
         except LayerScopeError as exc:
+            _let_go(exc)
             self.done = True
             self.failed.emit(str(exc))
             return
-        except MemoryError:
+        except MemoryError as exc:
+            _let_go(exc)
             self.done = True
             self.failed.emit("out of memory")
             return
         except Exception as exc:
             traceback.print_exc()
+            _let_go(exc)
             self.done = True
             self.failed.emit(f"internal error: {type(exc).__name__}: {exc}")
             return
@@ -79,6 +87,14 @@ class Job(QObject):
             self.cancelled_.emit()
         else:
             self.finished.emit(result)
+
+
+def _let_go(exc: BaseException) -> None:
+    """A job that stopped half-way: its traceback's frames hold what it had made (a half-loaded image,
+    an open archive). Clear them now, so that reference counting frees it all at once, instead of a
+    cycle that waits for the cyclic GC (or is frozen out of it by the next load, core/session.py)."""
+    traceback.clear_frames(exc.__traceback__)
+    exc.__traceback__ = None
 
 
 class _Runner(QRunnable):

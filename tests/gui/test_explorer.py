@@ -107,12 +107,12 @@ def test_open_recent_lists_and_prunes(window, qtbot, tmp_path):
 
 def test_cancel_during_a_load(window, qtbot, monkeypatch):
     need_shared()
-    import layerscope.gui.window as win
+    import layerscope.gui.controller as win
     from layerscope.core.errors import Cancelled
 
     started = []
 
-    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None):
+    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None):
         started.append(True)
         for i in range(2000):  # a load that only ends when cancelled (or after 20 s)
             progress("reading layer 1 of 1", i, 2000)
@@ -139,12 +139,12 @@ def test_picker_on_multi_image_archive(window, qtbot):
     need_shared()
     window.ask_image = lambda archive: 1  # the user picks the second image
     load(qtbot, window, REAL / "docker26-multi.save.tar")
-    assert window.image.tags == ["corpus/bbase:1"]
+    assert window.image.tags == ("corpus/bbase:1",)
     assert window.image_combo.count() == 2 and window.image_combo.isEnabled()
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.image_combo.setCurrentIndex(0)
         window.image_combo.activated.emit(0)  # switch without reopening the file
-    assert window.image.tags == ["corpus/docker26-edge:1"]
+    assert window.image.tags == ("corpus/docker26-edge:1",)
     assert len(window.session.layers) == 7
 
 

@@ -11,12 +11,13 @@ import pytest
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QApplication
 
-from layerscope.core.archive import open_archive
-from layerscope.core.layers import load_image
-from layerscope.core.preview import TEXT_CAP, preview
-from layerscope.gui.json_view import PATH_ROLE as JSON_PATH_ROLE
-from layerscope.gui.json_view import jq_path
+from layerscope.core.archive.open import open_archive
+from layerscope.core.layers.index import load_image
+from layerscope.core.limits import PREVIEW_TEXT_CAP
+from layerscope.core.preview import preview
 from layerscope.gui.models import PATH_ROLE
+from layerscope.gui.panels.json_view import PATH_ROLE as JSON_PATH_ROLE
+from layerscope.gui.panels.json_view import jq_path
 from layerscope.gui.window import MainWindow
 from tests.conftest import REAL, need_shared
 from tests.imagebuilder import Dir, File, Image, Layer, build
@@ -121,8 +122,8 @@ def test_large_text_file_previews_without_loading_it_whole(tmp_path, monkeypatch
     with open_archive(path) as a:
         (li,) = load_image(a, a.images[0])
         p = preview(a, li, li.entries[0])
-    assert p.kind == "text" and p.truncated and p.shown == TEXT_CAP and p.size == len(big)
-    assert None not in asked and max(asked) == TEXT_CAP  # never read whole
+    assert p.kind == "text" and p.truncated and p.shown == PREVIEW_TEXT_CAP and p.size == len(big)
+    assert None not in asked and max(asked) == PREVIEW_TEXT_CAP  # never read whole
     assert "first 262,144 of 6,500,000 bytes" in p.note()
 
 
@@ -175,7 +176,7 @@ def test_copy_key_path_and_value_and_find(window, qtbot):
     assert QApplication.clipboard().text() == ".config.Env[0]"
     panel.copy_value()
     assert QApplication.clipboard().text() == "A=1"
-    panel.find.setText("diff_ids")
+    panel.find_edit.setText("diff_ids")
     assert panel.find_next()
     assert panel.current_path() == ".rootfs.diff_ids"
     assert (
@@ -202,8 +203,8 @@ def test_waste_panel_click_selects_the_path_at_the_wasting_layer(window, qtbot):
     load(qtbot, window, REAL / "umoci-edge.oci.tar")
     wp = window.waste_panel
     assert "dive-compatible" in wp.figures.text() and "LayerScope" in wp.figures.text()
-    assert wp.proxy.rowCount() == len(window.session.figures.wasted)
-    top = wp.proxy.index(0, 0)
+    assert wp.model.rowCount() == len(window.session.figures.wasted)
+    top = wp.model.index(0, 0)
     assert top.data() == "/srv/blob.bin"  # sorted by wasted bytes, largest first
     with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
         wp._clicked(top)
@@ -277,7 +278,7 @@ def test_drag_out_of_the_tree_exports_a_temporary_copy(window, qtbot):
 def test_layer_colours_follow_light_and_dark_palettes(qapp):
     from PySide6.QtGui import QColor, QPalette
 
-    from layerscope.gui.colors import change_color, is_dark, layer_color
+    from layerscope.gui.colors import change_color, delta_e, is_dark, layer_color
 
     saved = qapp.palette()
     try:
@@ -286,9 +287,9 @@ def test_layer_colours_follow_light_and_dark_palettes(qapp):
             pal.setColor(QPalette.ColorRole.Window, QColor(window_colour))
             qapp.setPalette(pal)
             assert is_dark() == (window_colour == "#1e1e1e")
-            hues = [layer_color(i).hue() for i in range(12)]
-            gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[i + 1 :]]
-            assert min(gaps) >= 10  # any two of the first 12 layers differ visibly in hue
+            tints = [layer_color(i) for i in range(12)]
+            gaps = [delta_e(a, b) for i, a in enumerate(tints) for b in tints[i + 1 :]]
+            assert min(gaps) >= 10  # any two of the first 12 layers differ visibly (CIEDE2000; test_look.py)
             assert change_color("added") != change_color("removed")
     finally:
         qapp.setPalette(saved)

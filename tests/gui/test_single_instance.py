@@ -1,10 +1,13 @@
-"""Double-click semantics: one LayerScope per user. A second `layerscope FILE` hands FILE to the
-running instance, which opens it in a new, raised window; the second process exits 0 at once.
+"""Double-click semantics: one LayerScope per user and display. A second `layerscope FILE` hands
+FILE to the instance running on the same display, which opens it in a new, raised window; the second
+process exits 0 at once. One started on another display becomes an instance of its own.
 Also: a stale socket left by a crash is taken over, the bypasses, macOS QFileOpenEvent, the icon."""
 
 from __future__ import annotations
 
 import os
+import random
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDir
 from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtNetwork import QLocalServer
 from PySide6.QtWidgets import QApplication
 
 from layerscope.core.resources import SAMPLE_IMAGE, resource_path
@@ -57,6 +61,27 @@ def launch(name: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def launch_on(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Popen[str]:
+    """`layerscope ARGS` with no name override: it finds the instance by user and display."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "layerscope.gui.launcher", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def display_env(display: str) -> dict[str, str]:
+    """This process's environment as a process started on X display ``display`` (offscreen all the
+    same) would have it; no server name override, single instance on."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DISPLAY": display}
+    env.pop(gui_app.INSTANCE_NAME_ENV, None)
+    env.pop(gui_app.NO_SINGLE_INSTANCE_ENV, None)
+    return env
 
 
 def wait_exit(qtbot, proc: subprocess.Popen[str], timeout_ms: int = 15000) -> float:
@@ -152,7 +177,74 @@ def test_bypasses(monkeypatch):
     monkeypatch.setenv(gui_app.NO_SINGLE_INSTANCE_ENV, "1")
     assert not gui_app.single_instance_wanted(Namespace(files=[], screenshot=None))
     monkeypatch.delenv(gui_app.INSTANCE_NAME_ENV, raising=False)
-    assert gui_app.instance_name() == f"layerscope-{os.getuid()}"
+    assert gui_app.instance_name().startswith(f"layerscope-{os.getuid()}-")
+
+
+NAME_RE = re.compile(r"^layerscope-\d+-[0-9a-f]{16}$")
+
+
+def test_instance_name_is_per_user_and_display(qapp):
+    def name(platform: str = "xcb", **env: str) -> str:
+        return gui_app.instance_name(env, platform)
+
+    assert name(DISPLAY=":0") == name(DISPLAY=":0")  # every process on one display agrees
+    assert name(DISPLAY=":0") != name(DISPLAY=":1")
+    assert name(DISPLAY=":0") != name(DISPLAY="otherhost:0")
+    assert name("wayland", WAYLAND_DISPLAY="wayland-0") != name("wayland", WAYLAND_DISPLAY="wayland-1")
+    assert name(DISPLAY=":0", XDG_SESSION_ID="2") != name(DISPLAY=":0", XDG_SESSION_ID="3")
+    # offscreen (no display at all) has a key of its own, never the one of a real display
+    assert name("offscreen") != name("xcb") != name(DISPLAY=":0")
+    assert name("offscreen", DISPLAY=":0") != name(DISPLAY=":0")
+    # a safe socket name whatever the variables hold (XQuartz's DISPLAY is a path)
+    for n in (
+        name(DISPLAY="/private/tmp/com.apple.launchd.Ab3/org.xquartz:0"),
+        name("wayland", WAYLAND_DISPLAY="../../etc/wayland 0\n", XDG_SESSION_ID="c1"),
+        name("offscreen"),
+    ):
+        assert NAME_RE.match(n), n
+        assert n.startswith(f"layerscope-{os.getuid()}-")
+    # the override (tests) still wins, and by default a process uses its own environment and platform
+    assert name(DISPLAY=":0", **{gui_app.INSTANCE_NAME_ENV: "private"}) == "private"
+    env = {k: v for k, v in os.environ.items() if k != gui_app.INSTANCE_NAME_ENV}
+    assert gui_app.instance_name(env) == gui_app.instance_name(env, qapp.platformName())
+
+
+def test_handoff_does_not_reach_an_instance_on_another_display(qtbot, tmp_path):
+    """An instance on display A; `layerscope FILE` on display B becomes B's instance instead of
+    handing FILE to A, and `layerscope FILE` on A still reaches A."""
+    n = random.randrange(50000, 60000)  # displays nobody uses: no real instance can be involved
+    env_a, env_b = display_env(f":{n}"), display_env(f":{n + 1}")
+    name_a, name_b = gui_app.instance_name(env_a, "offscreen"), gui_app.instance_name(env_b, "offscreen")
+    assert name_a != name_b
+    server = gui_app.InstanceServer(name_a)
+    assert server.listen()
+    got: list[list[str]] = []
+    server.requested.connect(lambda files, sample: got.append(files))
+    proc_b = None
+    try:
+        proc_b = launch_on(env_b, "b.tar", cwd=tmp_path)
+        qtbot.waitUntil(lambda: proc_b.poll() is not None or gui_app._answers(name_b), timeout=15000)
+        assert proc_b.poll() is None, proc_b.communicate()[1]  # it did not hand off and exit
+        assert gui_app._answers(name_b)  # it listens as the instance of display B
+        qtbot.wait(200)
+        assert got == []  # and A was never told
+        # a launch on A does reach A: the names the processes compute are the ones computed here
+        proc_a = launch_on(env_a, "a.tar", cwd=tmp_path)
+        wait_exit(qtbot, proc_a)
+        assert proc_a.returncode == 0, proc_a.communicate()[1]
+        # B started first: had it handed b.tar to A, A would have it by now
+        assert got == [[str(tmp_path / "a.tar")]]
+        assert proc_b.poll() is None  # B still runs as the instance of its own display
+    finally:
+        server.close()
+        if proc_b is not None:
+            proc_b.terminate()
+            try:
+                proc_b.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc_b.kill()
+                proc_b.communicate()
+        QLocalServer.removeServer(name_b)  # the socket file of the terminated instance
 
 
 def test_file_open_event_opens_a_window(qtbot, windows):

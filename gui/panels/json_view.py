@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRegularExpression,
     Qt,
@@ -32,19 +33,26 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QSplitter,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from layerscope.core.digest import is_content_digest
+from layerscope.core.display import exact_size, plural
+from layerscope.core.errors import LayerScopeError
+from layerscope.core.session import LoadedImage
+
 _Index = QModelIndex | QPersistentModelIndex
-DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PATH_ROLE = Qt.ItemDataRole.UserRole + 10
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 11
@@ -99,6 +107,20 @@ def _type_name(v: Any) -> str:
     }.get(type(v), type(v).__name__)
 
 
+def _cell(n: _Node, col: int) -> str:
+    """A cell's text: the key, the value (a count for an object or array) or the type."""
+    v = n.value
+    if col == 0:
+        return str(n.key) if not isinstance(n.key, int) else f"[{n.key}]"
+    if col == 1:
+        if isinstance(v, dict):
+            return "{" + plural(len(v), "key") + "}"
+        if isinstance(v, list):
+            return "[" + plural(len(v), "item") + "]"
+        return json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+    return _type_name(v)
+
+
 class JsonTreeModel(QAbstractItemModel):
     COLUMNS = ("Key", "Value", "Type")
 
@@ -127,7 +149,14 @@ class JsonTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(row, column, kids[row])
 
-    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+    # QObject.parent() and QAbstractItemModel.parent(child) share the name: keep both meanings
+    @overload
+    def parent(self) -> QObject | None: ...
+    @overload
+    def parent(self, index: _Index) -> QModelIndex: ...
+    def parent(self, index: _Index | None = None) -> QObject | QModelIndex | None:
+        if index is None:
+            return super().parent()
         if not index.isValid():
             return QModelIndex()
         p = self._node(index).parent
@@ -156,16 +185,10 @@ class JsonTreeModel(QAbstractItemModel):
         n = self._node(index)
         v = n.value
         col = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if col == 0:
-                return str(n.key) if not isinstance(n.key, int) else f"[{n.key}]"
-            if col == 1:
-                if isinstance(v, dict):
-                    return f"{{{len(v)} keys}}"
-                if isinstance(v, list):
-                    return f"[{len(v)} items]"
-                return json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
-            return _type_name(v)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _cell(n, col)
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole value, where the column cuts it
+            return f"{jq_path(n.path)} ({_type_name(v)})\n{_cell(n, 1)[:2000]}"
         if role == PATH_ROLE:
             return jq_path(n.path)
         if role == VALUE_ROLE:
@@ -231,23 +254,28 @@ class JsonPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._menu)
         self.tree.activated.connect(self._activated)
-        self.tree.header().resizeSection(0, 220)
+        header = self.tree.header()
+        header.setStretchLastSection(False)  # the Value column takes the room, not Type
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(0, 220)
         self.raw = QPlainTextEdit()
         self.raw.setReadOnly(True)
         self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.highlighter = JsonHighlighter(self.raw.document())
-        self.find = QLineEdit()
-        self.find.setPlaceholderText(f"Find in {title}")
-        self.find.returnPressed.connect(self.find_next)
-        self.find.setClearButtonEnabled(True)
+        self.find_edit = QLineEdit()
+        self.find_edit.setPlaceholderText(f"Find in {title}")
+        self.find_edit.returnPressed.connect(self.find_next)
+        self.find_edit.setClearButtonEnabled(True)
         self.note = QLabel("")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.tree)
         split.addWidget(self.raw)
         split.setSizes([500, 500])
         top = QHBoxLayout()
-        top.addWidget(self.find, 1)
+        top.addWidget(self.find_edit, 1)
         top.addWidget(self.note)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -261,6 +289,8 @@ class JsonPanel(QWidget):
             self.tree.addAction(act)
 
     def set_document(self, raw: bytes | None, is_link: Callable[[str], bool] | None = None) -> None:
+        # replaced first, even without a document: the old one holds the previous image's archive
+        self.model.is_link = is_link or (lambda _v: False)
         if raw is None:
             self.model.set_document(None)
             self.raw.setPlainText("")
@@ -273,11 +303,13 @@ class JsonPanel(QWidget):
             self.raw.setPlainText(raw.decode("utf-8", "replace"))
             self.note.setText(f"not valid JSON: {exc}")
             return
-        self.model.is_link = is_link or (lambda _v: False)
         self.model.set_document(doc)
         self.raw.setPlainText(json.dumps(doc, indent=2, ensure_ascii=False))
-        self.note.setText(f"{len(raw):,} bytes")
+        self.note.setText(exact_size(len(raw)))
         self.tree.expandToDepth(0)
+        self.tree.resizeColumnToContents(0)
+        if self.tree.columnWidth(0) > 320:  # a long key: the values keep the room
+            self.tree.setColumnWidth(0, 320)
 
     def current_path(self) -> str | None:
         idx = self.tree.currentIndex()
@@ -299,14 +331,14 @@ class JsonPanel(QWidget):
 
     def find_next(self) -> bool:
         """Find the search text in the raw view (wrapping) and select the matching tree row."""
-        text = self.find.text()
+        text = self.find_edit.text()
         if not text:
             return False
         found = self.raw.find(text)
         if not found:
             self.raw.moveCursor(QTextCursor.MoveOperation.Start)
             found = self.raw.find(text)
-        self.find.setStyleSheet("" if found else "QLineEdit { color: #cf222e; }")
+        self.find_edit.setStyleSheet("" if found else "QLineEdit { color: #cf222e; }")
         if found:
             self._select_in_tree(text)
         return found
@@ -347,3 +379,72 @@ class JsonPanel(QWidget):
         if isinstance(v, str) and self.model.is_link(v):
             menu.addAction("Go to this blob", lambda: self.link_activated.emit(v))
         menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+DOCUMENT_LIMIT = 16 << 20
+"""The largest JSON document (manifest.json, a blob) read to show it."""
+
+
+class ImageDocuments(QObject):
+    """The Manifest, Index and Config tabs of one image; digests of its layers and blobs are links."""
+
+    link_activated = Signal(str)  # a digest that is neither a layer's nor shown here: see open_blob
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panels = {name: JsonPanel(name) for name in ("manifest", "index", "config")}
+        for panel in self.panels.values():
+            panel.link_activated.connect(self.link_activated)
+        self.layer_digests: dict[str, int] = {}
+        self._tabs: QTabWidget | None = None
+
+    def add_to(self, tabs: QTabWidget) -> None:
+        for name, panel in self.panels.items():
+            tabs.addTab(panel, name.capitalize())
+        self._tabs = tabs
+
+    def show_image(self, s: LoadedImage) -> None:
+        im = s.image
+        digests = {d.digest: d.index for d in im.layers if d.digest}
+        digests.update({d.diff_id: d.index for d in im.layers if d.diff_id})
+        self.layer_digests = digests
+        container = s.archive.container
+
+        def is_link(v: str) -> bool:
+            if v in digests:
+                return True
+            if not is_content_digest(v):
+                return False
+            alg, _, hexd = v.partition(":")
+            return container.exists(f"blobs/{alg}/{hexd}")
+
+        manifest = im.manifest_raw
+        if manifest is None and container.exists("manifest.json"):  # a docker save: its own manifest.json
+            try:
+                manifest = container.blob("manifest.json").read_all(limit=DOCUMENT_LIMIT)
+            except LayerScopeError:
+                manifest = None
+        self.panels["manifest"].set_document(manifest, is_link)
+        self.panels["index"].set_document(im.index_raw, is_link)
+        self.panels["config"].set_document(im.config_raw, is_link)
+        tabs = self._tabs
+        if tabs is not None:
+            tabs.setTabEnabled(tabs.indexOf(self.panels["manifest"]), manifest is not None)
+            tabs.setTabEnabled(tabs.indexOf(self.panels["index"]), im.index_raw is not None)
+
+    def open_blob(self, parent: QWidget, s: LoadedImage, digest: str) -> str | None:
+        """Show the blob ``digest`` of the archive in a window; the error message when it cannot be read."""
+        alg, _, hexd = digest.partition(":")
+        try:
+            raw = s.archive.container.blob(f"blobs/{alg}/{hexd}").read_all(limit=DOCUMENT_LIMIT)
+        except LayerScopeError as exc:
+            return str(exc)
+        dlg = QDialog(parent)
+        dlg.setWindowTitle(digest[:19])
+        dlg.resize(900, 600)
+        panel = JsonPanel(digest[:19], dlg)
+        panel.set_document(raw)
+        panel.link_activated.connect(self.link_activated)
+        QVBoxLayout(dlg).addWidget(panel)
+        dlg.show()
+        return None

@@ -1,0 +1,526 @@
+"""The window's controller: the one owner of every job, and of the state the panels show.
+
+Opening an archive, picking and loading an image, computing a layer's view, searching it, previewing
+a file and exporting each run as a ``Job`` (gui/worker.py) on a channel. Starting a job cancels the
+job it replaces and the jobs that depend on it (a new image replaces every other job; a new view
+replaces the search and the preview). Every job carries a generation number: a signal from a job
+whose generation is no longer the live one on its channel is dropped, so a superseded job never
+reaches the panels. The state (archive, image, session, layer, view mode, hide-unmodified, filter)
+lives here only; panels render the signals below and never start jobs themselves. A new archive or
+image is committed only once it is loaded: until then, and when it fails or is cancelled, the
+controller still describes what was shown before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, cast
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from layerscope.core.archive.open import open_archive
+from layerscope.core.archive.records import Archive, ImageRecord
+from layerscope.core.display import plural
+from layerscope.core.export.result import ExportResult
+from layerscope.core.export.spec import ExportSpec, run
+from layerscope.core.layers.index import LayerIndex
+from layerscope.core.preview import Preview, preview
+from layerscope.core.progress import check_cancelled
+from layerscope.core.resources import SAMPLE_IMAGE, resource_path
+from layerscope.core.session import LoadedImage, dismantle, load, quiet_gc, release_memory
+from layerscope.core.views import FileView, Row
+
+from . import settings
+from .content import content_source
+from .panels.waste import WasteRows
+from .worker import Job
+
+
+class Channel(StrEnum):
+    """What a job is for; one live job per channel."""
+
+    IMAGE = "image"  # open an archive, then load one of its images
+    VIEW = "view"  # the tree of one layer, merged or its own changes
+    SEARCH = "search"  # the filter over the current view
+    PREVIEW = "preview"  # the selected file's first bytes
+    EXPORT = "export"
+
+
+_REPLACES: dict[Channel, tuple[Channel, ...]] = {
+    Channel.IMAGE: tuple(Channel),
+    Channel.VIEW: (Channel.VIEW, Channel.SEARCH, Channel.PREVIEW),
+    Channel.SEARCH: (Channel.SEARCH,),
+    Channel.PREVIEW: (Channel.PREVIEW,),
+    Channel.EXPORT: (Channel.EXPORT,),
+}
+"""The jobs a new job on a channel cancels (and whose late signals are then dropped)."""
+
+_WITH_PROGRESS = (Channel.IMAGE, Channel.EXPORT)
+"""Channels whose jobs show the progress bar and the Cancel button."""
+
+Slot = Callable[..., None]
+
+
+class Controller(QObject):
+    """Owns the jobs and the state of one window; see the module docstring."""
+
+    busy = Signal(str)  # a job with progress started: what it does
+    progressed = Signal(str, int, int)  # stage, done, total of the job with progress
+    idle = Signal()  # no job with progress runs any more
+    loading = Signal(object, object)  # ImageRecord, {layer: size}: this image is being read
+    image_loaded = Signal()  # a new image is shown: archive, image, session and view are set
+    restored = Signal()  # an open ended without a new image: show the state as it still is
+    loaded = Signal()  # an open ended, one way or the other
+    failed = Signal(str)  # a job failed: its one-line message (also in ``error``)
+    cancelled = Signal()  # a job was cancelled by the user
+    layer_changed = Signal(int)
+    mode_changed = Signal(bool)  # True: the layer's own changes; False: merged
+    hide_unmodified_changed = Signal(bool)
+    view_changed = Signal()  # ``view`` is the view of (current_layer, own_changes)
+    matches = Signal(list, object)  # the filter's hits and their ancestor folders, in ``view``
+    filter_cleared = Signal()  # no filter any more (also on a new image)
+    filter_invalid = Signal(str)  # why the regular expression does not compile
+    preview_ready = Signal(object)  # a Preview of the selected file
+    preview_failed = Signal(str)
+    exported = Signal(object)  # an ExportResult
+    export_started = Signal(object)  # the destination Path of an export that starts
+    export_progressed = Signal(int, int)  # bytes written, of the total, by the running export
+    export_ended = Signal()  # the export ended, one way or the other (then exported, failed or cancelled)
+    note = Signal(str)  # a transient message for the status bar
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path: Path | None = None  # the file of the image shown
+        self.archive: Archive | None = None
+        self.image: ImageRecord | None = None
+        self.session: LoadedImage | None = None
+        self.view: FileView | None = None
+        self.waste_rows: WasteRows | None = (
+            None  # the Waste table of ``session``, prepared off the GUI thread
+        )
+        self.current_layer: int | None = None
+        self.own_changes = False
+        self.hide_unmodified = False
+        self.filter_text = ""
+        self.regex = False
+        self.error: str | None = None
+        self.last_export: ExportResult | None = None
+        self.pick_image: Callable[[Archive], int | None] = lambda _archive: 0
+        self._jobs: dict[Channel, tuple[int, Job]] = {}
+        self._generation = 0
+        self._resources = ExitStack()  # the sample image's file, while the window lives
+        self._sample: Path | None = None
+
+    @property
+    def sample_path(self) -> Path | None:
+        """The sample image's (temporary) file, once it was opened in this window."""
+        return self._sample
+
+    # ---- the job machinery ------------------------------------------------------------------
+    def running(self, channel: Channel) -> bool:
+        return channel in self._jobs
+
+    def cancel(self) -> None:
+        """The user's Cancel: every running job stops; each still reports that it was cancelled."""
+        for _gen, job in list(self._jobs.values()):
+            job.cancel()
+
+    def _drop(self, channel: Channel) -> None:
+        """Cancel the job on ``channel``; its later signals are dropped."""
+        live = self._jobs.pop(channel, None)
+        if live is not None:
+            live[1].cancel()
+
+    def _start(
+        self,
+        channel: Channel,
+        job: Job,
+        done: Slot,
+        *,
+        text: str | None = None,
+        partial: Slot | None = None,
+        progress: Slot | None = None,
+        on_end: Callable[[], None] | None = None,
+        discard: Slot | None = None,
+    ) -> Job:
+        """Run ``job`` as the live job of ``channel``: ``done(result)`` when it finishes while live,
+        ``on_end()`` when it ends any other way (failed, cancelled or superseded), ``discard(result)``
+        when it finishes after it was superseded."""
+        for replaced in _REPLACES[channel]:
+            self._drop(replaced)
+        self._generation += 1
+        self._jobs[channel] = (self._generation, job)
+        ticket = _Ticket(self, channel, self._generation, on_end)
+        job.finished.connect(ticket.ending(done, discard))
+        job.failed.connect(ticket.ending(ticket.unsuccessful(lambda msg: self._failed(channel, msg))))
+        job.cancelled_.connect(ticket.ending(ticket.unsuccessful(lambda: self._cancelled(channel))))
+        if partial is not None:
+            job.partial.connect(ticket.passing(partial))
+        if progress is not None:
+            job.progressed.connect(ticket.passing(progress))
+        if text is not None:
+            job.progressed.connect(ticket.passing(self.progressed.emit))
+            self.busy.emit(text)
+        job.start()
+        return job
+
+    def _ended(self, channel: Channel) -> None:
+        del self._jobs[channel]
+
+    def _after_end(self, channel: Channel) -> None:
+        if channel in _WITH_PROGRESS and not any(map(self.running, _WITH_PROGRESS)):
+            self.idle.emit()
+
+    def _failed(self, channel: Channel, message: str) -> None:
+        if channel is Channel.PREVIEW:
+            self.preview_failed.emit(message)
+            return
+        self.error = message
+        self.failed.emit(message)
+        if channel is Channel.IMAGE:
+            self._open_ended()
+
+    def _cancelled(self, channel: Channel) -> None:
+        if channel in _WITH_PROGRESS:
+            self.cancelled.emit()
+            self.note.emit("Cancelled")
+        if channel is Channel.IMAGE:
+            self._open_ended()
+
+    def _open_ended(self) -> None:
+        """An open or load ended without a new image: the old one (or the drop zone) stays."""
+        self.restored.emit()
+        self.loaded.emit()
+
+    # ---- open, pick, load ---------------------------------------------------------------------
+    def open_path(self, path: Path, remember: bool = True) -> None:
+        """Open the archive at ``path`` and load its image (asking which, when it holds several)."""
+        target = Path(path)
+        self.error = None
+
+        def work(job: Job) -> Archive:
+            return open_archive(target, progress=job.progress, cancelled=job.cancelled)
+
+        def opened(archive: Archive) -> None:
+            self._archive_opened(target, remember, archive)
+
+        self._start(
+            Channel.IMAGE,
+            Job(work, "open"),
+            opened,
+            text=f"Opening {target.name}",
+            discard=lambda archive: archive.close(),
+        )
+
+    def open_sample(self) -> None:
+        """Open the sample image that comes with LayerScope (not remembered among recent files)."""
+        if self._sample is None:
+            self._sample = self._resources.enter_context(resource_path(SAMPLE_IMAGE))
+        self.open_path(self._sample, remember=False)
+
+    def close(self) -> None:
+        """The window closes: every job stops, the image and the sample's file are released."""
+        self.cancel()
+        self._jobs.clear()  # what they still send is dropped; an image never shown closes its archive
+        if self.session is not None:
+            self.session.release()
+        self._discard([self.session, self.view, self.waste_rows], collect=True)
+        self.session, self.view, self.waste_rows = None, None, None
+        self.archive = self.image = None
+        self._resources.close()
+        self._sample = None
+
+    def _archive_opened(self, path: Path, remember: bool, archive: Archive) -> None:
+        choice = 0
+        if len(archive.images) > 1:
+            picked = self.pick_image(archive)  # a modal dialog: another open may start meanwhile
+            if self.running(Channel.IMAGE):
+                archive.close()
+                return
+            if picked is None:
+                archive.close()
+                self.cancelled.emit()
+                self.note.emit("Cancelled")
+                self._open_ended()
+                return
+            choice = picked
+        self._load(archive, choice, path, remember)
+
+    def load_image(self, n: int) -> None:
+        """Load image ``n`` of the open archive (the image chooser)."""
+        if self.archive is not None and self.path is not None:
+            self._load(self.archive, n, self.path, remember=False)
+
+    def _load(self, archive: Archive, n: int, path: Path, remember: bool) -> None:
+        image = archive.images[n]
+        previous = self.session  # its layer indexes serve the other images of the same archive
+        cache = previous.cache if previous is not None and previous.archive is archive else None
+        own = self.own_changes
+
+        def work(job: Job) -> tuple[LoadedImage, FileView, WasteRows]:
+            s = load(
+                archive,
+                image,
+                job.progress,
+                job.cancelled,
+                on_layers=lambda layers: job.emit_partial("layers", layers),
+                cache=cache,
+            )
+            check_cancelled(job.cancelled)
+            view = s.view(len(s.layers) - 1, own_changes=own, cancelled=job.cancelled)
+            check_cancelled(job.cancelled)
+            job.progress("preparing the panels", 0, 1)
+            with quiet_gc():
+                rows = WasteRows.prepare(s, job.cancelled)  # everything the panels show per entry
+            return s, view, rows
+
+        def loaded(result: tuple[LoadedImage, FileView, WasteRows]) -> None:
+            self._image_loaded(path, remember, result)
+
+        def partial(kind: str, value: object) -> None:
+            if kind == "layers":
+                layers = cast(list[LayerIndex], value)  # what load() hands to on_layers
+                self.loading.emit(image, {li.index: li.uncompressed_size for li in layers})
+
+        def forget() -> None:
+            if archive is not self.archive:
+                archive.close()  # never shown: release its file
+
+        if previous is not None:
+            # less memory at the peak (two images at once): the old image's merges for lower layers
+            # go now (made again if it stays, because this load fails); the view shown keeps its own
+            self._discard(list(previous.drop_merges()))
+        del previous
+        self.loading.emit(image, {d.index: d.size for d in image.layers})
+        self._start(
+            Channel.IMAGE,
+            Job(work, "load"),
+            loaded,
+            text=f"Reading {plural(len(image.layers), 'layer')}",
+            partial=partial,
+            on_end=forget,
+        )
+
+    def _image_loaded(
+        self, path: Path, remember: bool, result: tuple[LoadedImage, FileView, WasteRows]
+    ) -> None:
+        session, view, rows = result
+        if remember:
+            settings.add_recent(str(path))
+        old: list[object] = [self.session, self.view, self.waste_rows]
+        if self.session is not None and self.session.archive is not session.archive:
+            self.session.release()  # its archive is closed: file handles, temporary files
+        self.path, self.archive, self.image = path, session.archive, session.image
+        self.session, self.view, self.waste_rows = session, view, rows
+        self.current_layer = len(session.layers) - 1
+        self.error = None
+        self.filter_text = ""  # a filter belongs to the image it was typed for
+        self.image_loaded.emit()
+        self.filter_cleared.emit()
+        self.loaded.emit()
+        self._discard(old)
+
+    def _discard(self, holder: list[object], collect: bool = False) -> None:
+        """What ``holder`` holds is no longer shown (the panels have let go of it): free it off the GUI
+        thread, piece by piece (core.session.dismantle), once this slot has returned (so that no
+        local reference remains), then give the memory back to the system; with ``collect`` (the
+        window closes) also collect the cycles frozen by the loads (a pass over every object)."""
+        QTimer.singleShot(0, lambda: _free_later(holder, collect))  # not tied to this (closing) window
+
+    # ---- the view of a layer -------------------------------------------------------------------
+    def select_layer(self, layer: int) -> None:
+        """Show ``layer`` in the current mode."""
+        self.show(layer, self.own_changes)
+
+    def set_own_changes(self, own: bool) -> None:
+        """Switch between the layer's own changes (True) and the merged filesystem (False)."""
+        if self.current_layer is not None:
+            self.show(self.current_layer, own)
+
+    def show(self, layer: int, own: bool) -> bool:
+        """Compute the view of ``layer`` (its own changes or merged) off the GUI thread; False (and
+        nothing happens) without an image, or while another image is being read."""
+        s = self.session
+        if s is None or self.running(Channel.IMAGE):
+            return False  # the timeline may show an image being read: its layers are not this session's
+        if layer != self.current_layer:
+            self.current_layer = layer
+            self.layer_changed.emit(layer)
+        if own != self.own_changes:
+            self.own_changes = own
+            self.mode_changed.emit(own)
+
+        def work(job: Job) -> FileView:
+            return s.view(layer, own_changes=own, cancelled=job.cancelled)
+
+        self._start(Channel.VIEW, Job(work, "view"), self._view_computed)
+        return True
+
+    def _view_computed(self, view: FileView) -> None:
+        old: list[object] = [self.view]
+        self.view = view
+        self.view_changed.emit()
+        if self.filter_text:
+            self._search()
+        self._discard(old)  # a view of a large image takes 0.1 s to free: not on the GUI thread
+
+    def set_hide_unmodified(self, on: bool) -> None:
+        self.hide_unmodified = on
+        self.hide_unmodified_changed.emit(on)
+        if self.filter_text:
+            self._search()
+
+    # ---- the filter ------------------------------------------------------------------------------
+    def set_filter(self, text: str, regex: bool) -> None:
+        """Filter the current view (and the views that follow) by ``text``, a substring or a regex."""
+        self.filter_text, self.regex = text, regex
+        self._search()
+
+    def _search(self) -> None:
+        view, text, regex = self.view, self.filter_text, self.regex
+        self._drop(Channel.SEARCH)
+        if view is None:
+            return
+        if not text:
+            self.filter_cleared.emit()
+            return
+        if regex:
+            try:
+                re.compile(text)
+            except re.error as exc:
+                self.filter_invalid.emit(f"Invalid regular expression: {exc}")
+                self.note.emit(f"Invalid regular expression: {exc}")
+                return
+
+        def work(_job: Job) -> tuple[list[str], set[str]]:
+            return view.search(text, regex)
+
+        def found(result: tuple[list[str], set[str]]) -> None:
+            if view is self.view:
+                n = len(result[0])
+                self.matches.emit(result[0], result[1])
+                self.note.emit(f"{n:,} match{'es' if n != 1 else ''} for “{text}”")
+
+        self._start(Channel.SEARCH, Job(work, "search"), found)
+
+    # ---- preview and export ---------------------------------------------------------------------
+    def preview(self, row: Row) -> bool:
+        """Read the first bytes of ``row`` off the GUI thread; False when it has no content to show."""
+        self._drop(Channel.PREVIEW)
+        s = self.session
+        src = content_source(s, row) if s is not None else None
+        if s is None or src is None:
+            return False
+        layer, entry = src
+
+        def work(_job: Job) -> Preview:
+            return preview(s.archive, s.layers[layer], entry, row.name)
+
+        self._start(Channel.PREVIEW, Job(work, "preview"), self.preview_ready.emit)
+        return True
+
+    def export(self, spec: ExportSpec) -> Job:
+        """Export with progress and cancel; ``exported`` then carries what was written and skipped."""
+        s = self.session
+        assert s is not None
+        name = spec.dest.name
+
+        def work(job: Job) -> ExportResult:
+            def prog(done: int, total: int) -> None:
+                job.progress(f"exporting to {name}", done, total)
+
+            return run(spec, s, prog, job.cancelled)
+
+        self.export_started.emit(spec.dest)
+        return self._start(
+            Channel.EXPORT,
+            Job(work, "export"),
+            self._exported,
+            text=f"Exporting to {name}",
+            progress=lambda _stage, done, total: self.export_progressed.emit(done, total),
+            on_end=self.export_ended.emit,
+        )
+
+    def cancel_export(self) -> None:
+        """Cancel the export only (the export dialog's Cancel)."""
+        live = self._jobs.get(Channel.EXPORT)
+        if live is not None:
+            live[1].cancel()
+
+    def _exported(self, result: ExportResult) -> None:
+        self.export_ended.emit()
+        self.last_export = result
+        self.note.emit(result.summary())
+        self.exported.emit(result)
+
+
+_BACKGROUND: set[Job] = set()
+"""Jobs no one waits for (freeing what windows no longer show), kept until they have run."""
+
+
+def releases_pending() -> bool:
+    """Whether a window's discarded image is still being freed (``_free_later``'s jobs)."""
+    return any(not j.done for j in _BACKGROUND)
+
+
+def _free_later(holder: list[object], collect: bool) -> None:
+    def work(_job: Job) -> None:
+        while holder:
+            dismantle(holder)
+        release_memory(collect)
+
+    for done in [j for j in _BACKGROUND if j.done]:
+        _BACKGROUND.discard(done)
+    job = Job(work, "release")
+    _BACKGROUND.add(job)
+    job.start()
+
+
+class _Ticket:
+    """One started job: its channel and generation; wraps its slots so that they run only while it
+    is the live job of its channel."""
+
+    def __init__(
+        self, owner: Controller, channel: Channel, generation: int, on_end: Callable[[], None] | None
+    ) -> None:
+        self._owner = owner
+        self._channel = channel
+        self._generation = generation
+        self._on_end = on_end
+
+    def live(self) -> bool:
+        return self._owner._jobs.get(self._channel, (None,))[0] == self._generation
+
+    def passing(self, slot: Slot) -> Slot:
+        """``slot`` for a signal the job sends on its way (progress, partial results)."""
+        return lambda *args: slot(*args) if self.live() else None
+
+    def ending(self, slot: Slot, stale: Slot | None = None) -> Slot:
+        """``slot`` for the job's last signal; when the job was superseded, ``stale`` instead."""
+
+        def call(*args: Any) -> None:
+            if not self.live():
+                if self._on_end is not None:
+                    self._on_end()
+                if stale is not None:
+                    stale(*args)
+                return
+            self._owner._ended(self._channel)
+            slot(*args)
+            self._owner._after_end(self._channel)
+
+        return call
+
+    def unsuccessful(self, slot: Slot) -> Slot:
+        """``slot`` for a failure or a cancel: ``on_end`` first."""
+
+        def call(*args: Any) -> None:
+            if self._on_end is not None:
+                self._on_end()
+            slot(*args)
+
+        return call

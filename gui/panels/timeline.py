@@ -1,0 +1,147 @@
+"""The layer timeline: one row per history step, a size bar in the layer's colour, the command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
+
+from layerscope.core.archive.records import HistoryStep
+
+from ..colors import layer_color
+from ..models import LAYER_ROLE, LayerTimelineModel
+from .file_tree import keyboard_menu_shortcut, menu_anchor
+
+
+class SizeBarDelegate(QStyledItemDelegate):
+    """The size column: a bar proportional to the largest layer, in the layer's colour."""
+
+    def __init__(self, model: LayerTimelineModel, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._model = model
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        layer = index.data(LAYER_ROLE)
+        if layer is not None:
+            size = self._model._sizes.get(layer, 0)
+            frac = size / self._model.max_size if self._model.max_size else 0
+            r = option.rect.adjusted(2, 4, -2, -4)
+            w = max(2, int(r.width() * frac)) if size else 0
+            painter.fillRect(QRect(r.left(), r.top(), w, r.height()), layer_color(layer))  # the tree's tint
+        super().paint(painter, option, index)
+
+
+class TimelinePanel(QTableView):
+    """The steps of an image's history; selecting a row asks for that layer."""
+
+    layer_selected = Signal(int)
+    export_requested = Signal(str, int)  # "layer" (its files) or "stored" (its tar), layer
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.timeline_model = LayerTimelineModel(self)
+        self.can_export = False  # set by the window: an image is loaded
+        self.setModel(self.timeline_model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setItemDelegateForColumn(1, SizeBarDelegate(self.timeline_model, self))
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        hh.resizeSection(1, 110)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.menu_row: int | None = None  # the row the last context menu was built for
+        self.context_menu: QMenu | None = None
+        keyboard_menu_shortcut(self, self.open_menu_for_current)
+        copy = QAction("Copy command", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self.copy_command)
+        self.addAction(copy)
+
+    def show_steps(self, steps: Sequence[HistoryStep], sizes: dict[int, int]) -> None:
+        self.timeline_model.set_steps(steps, sizes)
+
+    def show_layer(self, layer: int) -> None:
+        """Select ``layer``'s row (the ``layer_selected`` it emits names the layer already shown)."""
+        row = self.timeline_model.row_of_layer(layer)
+        if row >= 0 and self.currentIndex().row() != row:
+            self.selectRow(row)
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Up and Down step from layer to layer, over the history steps that made none."""
+        step = {
+            QAbstractItemView.CursorAction.MoveUp: -1,
+            QAbstractItemView.CursorAction.MoveDown: 1,
+        }.get(cursorAction)
+        current = self.currentIndex()
+        if step is None or not current.isValid():
+            return super().moveCursor(cursorAction, modifiers)
+        m, row = self.timeline_model, current.row() + step
+        while 0 <= row < m.rowCount() and m.step(row).layer is None:
+            row += step
+        return m.index(row, current.column()) if 0 <= row < m.rowCount() else current
+
+    def _row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if current.isValid():
+            layer = self.timeline_model.step(current.row()).layer
+            if layer is not None:
+                self.layer_selected.emit(layer)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # From the keyboard (the Menu key) the event's position is in the widget's coordinates, not
+        # the viewport's: the row under it would be the one below the current row.
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            self.open_menu_for_current()
+            return
+        self._popup_menu(self.indexAt(event.pos()), event.globalPos())
+
+    def open_menu_for_current(self) -> None:
+        idx = self.currentIndex()
+        if idx.isValid():
+            self._popup_menu(idx, menu_anchor(self, idx))
+
+    def _popup_menu(self, idx: QModelIndex, where: QPoint) -> None:
+        if not idx.isValid():
+            return
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Copy command", lambda: self._copy_row(idx.row()))
+        layer = self.timeline_model.step(idx.row()).layer
+        if layer is not None and self.can_export:
+            menu.addSeparator()
+            ask = self.export_requested.emit
+            menu.addAction(f"Export layer #{layer}'s files…", lambda: ask("layer", layer))
+            menu.addAction(f"Save layer #{layer} as stored…", lambda: ask("stored", layer))
+        self.menu_row, self.context_menu = idx.row(), menu
+        menu.popup(where)
+
+    def _copy_row(self, row: int) -> None:
+        if 0 <= row < self.timeline_model.rowCount():
+            QApplication.clipboard().setText(self.timeline_model.step(row).text)
+
+    def copy_command(self) -> None:
+        idx = self.currentIndex()
+        if idx.isValid():
+            QApplication.clipboard().setText(self.timeline_model.step(idx.row()).text)

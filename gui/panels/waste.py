@@ -1,0 +1,228 @@
+"""The Waste tab: dive-compatible and LayerScope figures side by side, and the wasted paths.
+
+Nothing here is proportional to the image on the GUI thread: ``WasteRows.prepare`` (run by the
+controller's load job, off the GUI thread) makes every row's text and the row order for each sort
+column; the model only indexes into them, and sorting swaps one prepared order for another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from layerscope.core.display import human_size, plural
+from layerscope.core.progress import CancelCheck, check_cancelled
+from layerscope.core.session import LoadedImage
+from layerscope.core.waste import WasteItem
+
+from ..models import SORT_ROLE
+
+_Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("Path", "Copies", "Wasted", "Layers", "Why hidden")
+
+
+@dataclass(slots=True)
+class WasteRows:
+    """The Waste table, ready to show: per item its cells, and per column the item order (ascending)."""
+
+    items: list[WasteItem] = field(default_factory=list)
+    cells: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    orders: list[list[int]] = field(default_factory=list)  # per column: item indexes, ascending
+    figures_html: str = ""
+
+    @classmethod
+    def prepare(cls, s: LoadedImage, cancelled: CancelCheck | None = None) -> WasteRows:
+        """Every row of ``s``'s waste figures (the controller's load job calls this, off the GUI
+        thread). Raises Cancelled."""
+        check_cancelled(cancelled)
+        items = s.figures.wasted
+        cells = [
+            (
+                "/" + w.path,
+                f"{len(w.copies):,}",
+                human_size(w.size),
+                ", ".join(f"#{i}" for i in w.layers),
+                "deleted" if w.deleted else "shadowed",
+            )
+            for w in items
+        ]
+        # ``items`` come biggest first (ties by path): each order is a stable sort of that order on one
+        # int key (fast C comparisons, no long GIL-holding sort of tuples); the path order sorts strings
+        n = len(items)
+        by_size = list(range(n - 1, -1, -1))  # ascending size
+        check_cancelled(cancelled)
+        orders = [sorted(range(n), key=lambda i: items[i].path)]
+        for key in (
+            lambda i: len(items[i].copies),
+            None,
+            lambda i: items[i].layers[0] if items[i].layers else -1,
+            lambda i: int(items[i].deleted),
+        ):
+            check_cancelled(cancelled)
+            orders.append(by_size if key is None else sorted(range(n), key=key))
+        return cls(items, cells, orders, figures_html(s))
+
+
+def figures_html(s: LoadedImage) -> str:
+    """The figures beside the table: dive's, then LayerScope's, then per layer."""
+    d, f = s.dive, s.figures
+    h = human_size
+    return (
+        "<b>dive-compatible</b> (as dive 0.13.1 computes them)<br>"
+        f"efficiency: {d.efficiency * 100:.4f} %<br>"
+        f"wasted: {h(d.wasted_bytes)} ({d.wasted_bytes:,} bytes)<br>"
+        f"user wasted percent: {d.user_wasted_percent * 100:.4f} %<br>"
+        f"inefficient files: {len(d.inefficient_files):,}<br><br>"
+        "<b>LayerScope</b> (stored but hidden in the final filesystem; kept copies not counted)<br>"
+        f"stored: {h(f.stored_bytes)}, visible: {h(f.visible_bytes)}<br>"
+        f"wasted: {h(f.wasted_bytes)} ({f.wasted_percent * 100:.2f} % of stored) "
+        f"in {plural(len(f.wasted), 'path')}<br><br>"
+        + "<br>".join(f"layer #{ly.index}: stored {h(ly.stored)}, visible {h(ly.visible)}" for ly in f.layers)
+    )
+
+
+class WasteModel(QAbstractTableModel):
+    """The wasted paths, from prepared ``WasteRows``; sorting picks one of the prepared orders."""
+
+    COLUMNS = COLUMNS
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows = WasteRows()
+        self._order: list[int] = []  # row -> item index
+        self._sort = (2, Qt.SortOrder.DescendingOrder)
+
+    @property
+    def items(self) -> list[WasteItem]:
+        return self.rows.items
+
+    def set_rows(self, rows: WasteRows) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self._order = self._ordered(*self._sort)
+        self.endResetModel()
+
+    def item(self, row: int) -> WasteItem:
+        return self.rows.items[self._order[row]]
+
+    def _ordered(self, column: int, order: Qt.SortOrder) -> list[int]:
+        orders = self.rows.orders
+        if not 0 <= column < len(orders):
+            return list(range(len(self.rows.items)))
+        up = orders[column]
+        return up if order == Qt.SortOrder.AscendingOrder else up[::-1]
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if (column, order) == self._sort:
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        old = self._order
+        new = self._ordered(column, order)
+        persistent = self.persistentIndexList()
+        if persistent:
+            position = {item: row for row, item in enumerate(new)}
+            moved = [
+                self.index(position[old[p.row()]], p.column()) if 0 <= p.row() < len(old) else QModelIndex()
+                for p in persistent
+            ]
+            self.changePersistentIndexList(persistent, moved)
+        self._order = new
+        self.layoutChanged.emit()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._order)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._order):
+            return None
+        n = self._order[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows.cells[n][col]
+        if role == SORT_ROLE:
+            w = self.rows.items[n]
+            return (w.path, len(w.copies), w.size, w.layers[0] if w.layers else -1, w.deleted)[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(self.rows.items[n])
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 2):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def tooltip(w: WasteItem) -> str:
+    """One wasted path in full: each stored copy and the layers that hid them."""
+    return (
+        f"/{w.path}: {human_size(w.size)} stored in layers "
+        + ", ".join(f"#{layer} ({human_size(n)})" for layer, n in w.copies)
+        + " and hidden by layer "
+        + ", ".join(f"#{b}" for b in w.by)
+    )
+
+
+class WastePanel(QWidget):
+    path_requested = Signal(str, int)  # path, layer that stored the wasted copy
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.figures = QLabel("")
+        self.figures.setTextFormat(Qt.TextFormat.RichText)
+        self.figures.setWordWrap(True)
+        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model = WasteModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.clicked.connect(self._clicked)
+        self.table.activated.connect(self._clicked)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.figures)
+        split.addWidget(self.table)
+        split.setSizes([360, 800])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+
+    def show_rows(self, rows: WasteRows | None) -> None:
+        """The prepared rows of an image (None: no image)."""
+        rows = rows if rows is not None else WasteRows()
+        self.figures.setText(rows.figures_html)
+        self.model.set_rows(rows)
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        w = self.model.item(index.row())
+        self.path_requested.emit(w.path, w.copies[0][0] if w.copies else 0)
