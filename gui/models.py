@@ -12,10 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-import humanize
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QAbstractTableModel,
     QByteArray,
     QMimeData,
     QModelIndex,
@@ -24,11 +22,10 @@ from PySide6.QtCore import (
     Qt,
     QUrl,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QStyle
 
-from layerscope.core.archive.records import HistoryStep
-from layerscope.core.display import human_size, mode_string, readable_command
+from layerscope.core.display import human_size, mode_string
 from layerscope.core.kinds import ChangeKind, EntryType
 from layerscope.core.views import FileView, Row
 
@@ -44,102 +41,6 @@ _Index = QModelIndex | QPersistentModelIndex
 
 human = human_size
 """Sizes as the whole app shows them (one unit system: core.display.human_size)."""
-
-
-# ---- layer timeline --------------------------------------------------------------------------------
-class LayerTimelineModel(QAbstractTableModel):
-    """One row per history step; steps that made no layer are dimmed."""
-
-    COLUMNS = ("#", "Size", "Command", "Created")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._steps: list[HistoryStep] = []
-        self._sizes: dict[int, int] = {}
-        self.max_size = 1
-
-    def set_steps(self, steps: Sequence[HistoryStep], sizes: dict[int, int]) -> None:
-        self.beginResetModel()
-        self._steps = [s for s in steps if s.layer is not None or s.empty_layer]
-        # layer steps in layer order, with the empty steps where history puts them
-        self._sizes = sizes
-        self.max_size = max(sizes.values(), default=1) or 1
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._steps)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def step(self, row: int) -> HistoryStep:
-        return self._steps[row]
-
-    def row_of_layer(self, layer: int) -> int:
-        for r, s in enumerate(self._steps):
-            if s.layer == layer:
-                return r
-        return -1
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        s = self._steps[index.row()]
-        if s.layer is None:
-            return Qt.ItemFlag.ItemIsEnabled
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._steps):
-            return None
-        s = self._steps[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return f"#{s.layer}" if s.layer is not None else "·"
-            if col == 1:
-                return human(self._sizes.get(s.layer, 0)) if s.layer is not None else "(no layer)"
-            if col == 2:
-                return readable_command(s.text).replace("\n", " ") or "(no command recorded)"
-            if col == 3:
-                return _when(s.created)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return s.text or None
-        if role == Qt.ItemDataRole.ForegroundRole and s.layer is None:
-            dim = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
-            dim.setAlpha(110)  # dimmed in light and dark palettes alike
-            return QBrush(dim)
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and s.layer is not None:
-            return layer_color(s.layer)
-        if role == LAYER_ROLE:
-            return s.layer
-        if role == SORT_ROLE and col == 1:
-            return self._sizes.get(s.layer, 0) if s.layer is not None else -1
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 1):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-def _when(created: str | None) -> str:
-    if not created:
-        return ""
-    import datetime as dt
-
-    try:
-        t = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return created
-    now = dt.datetime.now(dt.UTC)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    return str(humanize.naturaltime(now - t))
 
 
 # ---- file tree ----------------------------------------------------------------------------------------

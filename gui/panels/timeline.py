@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from layerscope.core.archive.records import HistoryStep
 
 from ..colors import layer_color
-from ..models import LAYER_ROLE, LayerTimelineModel
+from ..models import LAYER_ROLE
+from ..timeline_model import LayerTimelineModel
 from .file_tree import keyboard_menu_shortcut, menu_anchor
 
 
