@@ -69,6 +69,28 @@ def menu_anchor(view: QAbstractItemView, index: QModelIndex) -> QPoint:
     return view.viewport().mapToGlobal(QPoint(r.left() + 24, r.center().y()))
 
 
+Popup = Callable[[QModelIndex, QPoint], None]
+"""Builds and shows a view's context menu for a row, at a global position."""
+
+
+def menu_for_current(view: QAbstractItemView, popup: Popup) -> None:
+    """The context menu of the view's current row, under that row (the Menu key, Shift+F10)."""
+    idx = view.currentIndex()
+    if idx.isValid():
+        popup(idx, menu_anchor(view, idx))
+
+
+def context_menu(view: QAbstractItemView, event: QContextMenuEvent, popup: Popup) -> None:
+    """A view's context menu: for the current row from the keyboard, else for the row clicked.
+
+    From the keyboard (the Menu key) the event's position is the current row's in the widget's
+    coordinates, not the viewport's: taken as a viewport position it would hit the row below."""
+    if event.reason() == QContextMenuEvent.Reason.Keyboard:
+        menu_for_current(view, popup)
+        return
+    popup(view.indexAt(event.pos()), event.globalPos())
+
+
 class FileTreePanel(QTreeView):
     """Shows a FileView; tells the window which row is current and what to export."""
 
@@ -344,17 +366,10 @@ class FileTreePanel(QTreeView):
         self.row_selected.emit(row)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        # From the keyboard (the Menu key) the event's position is the current row's, in the
-        # widget's coordinates, not the viewport's: the row under it would be the one below.
-        if event.reason() == QContextMenuEvent.Reason.Keyboard:
-            self.open_menu_for_current()
-            return
-        self._popup_menu(self.indexAt(event.pos()), event.globalPos())
+        context_menu(self, event, self._popup_menu)
 
     def open_menu_for_current(self) -> None:
-        idx = self.currentIndex()
-        if idx.isValid():
-            self._popup_menu(idx, menu_anchor(self, idx))
+        menu_for_current(self, self._popup_menu)
 
     def _popup_menu(self, idx: QModelIndex, where: QPoint) -> None:
         if not idx.isValid() or not self.can_export:

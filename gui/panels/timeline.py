@@ -22,7 +22,7 @@ from layerscope.core.archive.records import HistoryStep
 from ..colors import layer_color
 from ..models import LAYER_ROLE
 from ..timeline_model import LayerTimelineModel
-from .file_tree import keyboard_menu_shortcut, menu_anchor
+from .file_tree import context_menu, keyboard_menu_shortcut, menu_for_current
 
 
 class SizeBarDelegate(QStyledItemDelegate):
@@ -111,17 +111,10 @@ class TimelinePanel(QTableView):
                 self.layer_selected.emit(layer)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        # From the keyboard (the Menu key) the event's position is in the widget's coordinates, not
-        # the viewport's: the row under it would be the one below the current row.
-        if event.reason() == QContextMenuEvent.Reason.Keyboard:
-            self.open_menu_for_current()
-            return
-        self._popup_menu(self.indexAt(event.pos()), event.globalPos())
+        context_menu(self, event, self._popup_menu)
 
     def open_menu_for_current(self) -> None:
-        idx = self.currentIndex()
-        if idx.isValid():
-            self._popup_menu(idx, menu_anchor(self, idx))
+        menu_for_current(self, self._popup_menu)
 
     def _popup_menu(self, idx: QModelIndex, where: QPoint) -> None:
         if not idx.isValid():
