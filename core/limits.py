@@ -77,3 +77,31 @@ PREVIEW_HEX_CAP = 16 * 1024
 """Bytes of a file shown as a hex dump."""
 PREVIEW_IMAGE_CAP = 32 * 1024 * 1024
 """Bytes of a file shown as an image."""
+
+# ---- package databases (core/packages) ------------------------------------------------------------
+MAX_PACKAGE_DB_BYTES = 256 << 20
+"""Bytes of one whole package database read at once (dpkg's status, apk's installed, rpmdb.sqlite).
+Real ones are a few MB (a large Fedora rpmdb.sqlite is about 60 MB); a larger one is skipped with a
+warning, and the packages it would list are missing from that layer on."""
+MAX_PACKAGE_FILE_BYTES = 16 << 20
+"""Bytes of one per-package file (a package.json, a METADATA or RECORD, a dpkg ``.list``). Real ones
+are kilobytes, the largest RECORDs and file lists about 2 MB; a larger one is skipped with a warning."""
+MAX_PACKAGE_READ_BYTES = 4 << 30
+"""Bytes of package metadata read for one image, all layers together: an image that rewrites a huge
+database in every layer stops being re-read past this (with a warning), instead of costing hours."""
+MAX_PACKAGES = 500_000
+"""Packages of one database (a real distribution lists at most tens of thousands); the rest of a
+database past this is left out with a warning."""
+MAX_RPM_HEADER_BYTES = 64 << 20
+"""Bytes of one RPM header blob in rpmdb.sqlite (real ones are up to a few MB: the file lists)."""
+
+# ---- audit (core/audit) ---------------------------------------------------------------------------
+MAX_AUDIT_FILE_BYTES = 4 << 20
+"""Bytes of one file the audit scans for secrets. A text file larger than this is not scanned by
+content (real configs and scripts are kilobytes; larger text is data, logs or minified code), except a
+file whose name makes it a candidate (a .env, an id_rsa): only its first this many bytes are read."""
+MAX_AUDIT_FINDINGS_PER_FILE = 20
+"""Secrets reported per file; the rest are one warning (a file of a million assignments stays one
+screen, and the scan of that file stops there)."""
+MAX_AUDIT_FINDINGS = 10_000
+"""Findings reported per image; past it the audit reports a warning and stops adding more."""

@@ -63,6 +63,9 @@ class Node:
         return self.entry is None or self.entry.type is _DIR
 
 
+NodeState = tuple[Entry | None, int] | None
+"""A path's node at one moment of the merge: (entry, owner layer), or None where there was none."""
+
 WasteEvent = tuple[str, int, int, int, bool]
 """A file copy the merge hid: (path, layer that stored it, bytes, layer that hid it, deleted?)."""
 
@@ -92,6 +95,10 @@ class ImageTree:
     children of a folder a whiteout deleted) to the Node removed there, and ``held[i]`` maps the
     same paths to what the removed subtree held: (file bytes, entries below it).
     ``waste_events`` lists the file copies hidden on the way, ``warnings`` the oddities met.
+    ``undo[i]`` (``i`` >= 1; ``undo[0]`` is empty) maps every path whose node layer ``i`` created,
+    changed or removed to its node just before that layer: with it, the merged filesystem up to any
+    lower layer is the top one with the later layers' undo records laid over it (core/views.py's
+    LevelView), without merging again.
     """
 
     layers: list[LayerIndex]
@@ -102,7 +109,12 @@ class ImageTree:
     waste_events: list[WasteEvent]
     warnings: list[str]
     held: list[dict[str, tuple[int, int]]] = field(default_factory=list)
+    undo: list[dict[str, NodeState]] = field(default_factory=list)
     _entries: dict[int, dict[str, Entry]] = field(default_factory=dict, repr=False)
+    # made by core/views.py's LevelView, per later layer: folder -> file bytes it added below it,
+    # and its undo records' paths by folder
+    level_deltas: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
+    level_names: dict[int, dict[str, list[str]]] = field(default_factory=dict, repr=False)
 
     def change_of(self, path: str) -> ChangeKind:
         """The change that made the visible node: its kind in its owner layer."""
@@ -161,6 +173,7 @@ class _Merger:
         self.warnings: list[str] = []
         self.pending: list[_Pending] = []
         self.held: dict[str, tuple[int, int]] = {}  # the current layer's: see ImageTree.held
+        self.undo: dict[str, NodeState] | None = None  # the current layer's (None: not kept)
 
     def subtree(self, path: str) -> tuple[int, int]:
         """(file bytes, entries) below ``path`` plus its own bytes: what removing it takes away."""
@@ -190,6 +203,7 @@ class _Merger:
         top = nodes.get(path)
         if top is not None and path not in removed:
             removed[path] = top
+        undo = self.undo
         size = count = 0
         stack = [path]
         while stack:
@@ -197,6 +211,8 @@ class _Merger:
             n = nodes.pop(p, None)
             if n is None:
                 continue
+            if undo is not None and p not in undo:
+                undo[p] = (n.entry, n.layer)
             count += 1
             e = n.entry
             if e is not None and e.type is _FILE:
@@ -226,6 +242,9 @@ class _Merger:
             if old is not None:  # a non-directory stands where a directory is needed
                 self.warnings.append(f"layer {layer}: /{q} is a {old.type} but the layer puts files under it")
                 self.drop(q, layer, removed)
+            undo = self.undo
+            if undo is not None and q not in undo:
+                undo[q] = None  # nothing there before the layer (a non-folder was recorded by drop)
             self.nodes[q] = Node(None, layer)
             kids[q] = set()
             kids[parent(q)].add(q)
@@ -296,7 +315,7 @@ class _Merger:
         """The layer's own entries in tar order (the last of duplicates wins), each classified
         against the state before the layer."""
         i = li.index
-        nodes, kids, pending = self.nodes, self.kids, self.pending
+        nodes, kids, pending, undo = self.nodes, self.kids, self.pending, self.undo
         dir_t, file_t, whiteout_t, opaque_t = _DIR, _FILE, _WHITEOUT, _OPAQUE
         meta_differs, parent_of = _meta_differs, parent
         before: dict[str, tuple[Entry | None, int] | None] = {}
@@ -315,6 +334,8 @@ class _Merger:
                 # the pre-layer state (a directory's node is updated in place below)
                 b = old if old is not None else removed.get(p)
                 before[p] = base = (b.entry, b.layer) if b is not None else None
+                if undo is not None and p not in undo:  # the node itself, before the layer
+                    undo[p] = (old.entry, old.layer) if old is not None else None
             if old is None:
                 folder = parent_of(p)
                 sibs = kids.get(folder)
@@ -363,12 +384,15 @@ def merge(
     changes: list[dict[str, ChangeKind]] = []
     removals: list[dict[str, Node]] = []
     held: list[dict[str, tuple[int, int]]] = []
-    for li in layers[: top + 1]:
+    undo: list[dict[str, NodeState]] = []
+    for k, li in enumerate(layers[: top + 1]):
         check_cancelled(cancelled)
         lc: dict[str, ChangeKind] = {}
         removed: dict[str, Node] = {}
         m.held = {}
         held.append(m.held)
+        m.undo = {} if k else None  # nothing lies below the bottom layer to go back to
+        undo.append(m.undo if m.undo is not None else {})
         deleted_folders = m.apply_deletions(li, lc, removed)
         m.apply_entries(li, lc, removed)
         if deleted_folders:
@@ -383,7 +407,7 @@ def merge(
                 changes[i][p] = _MODIFIED
     for lc in changes:
         _derive_folders(lc)
-    return ImageTree(layers, m.nodes, top, changes, removals, m.waste, m.warnings, held)
+    return ImageTree(layers, m.nodes, top, changes, removals, m.waste, m.warnings, held, undo)
 
 
 def _derive_folders(lc: dict[str, ChangeKind]) -> None:

@@ -8,14 +8,16 @@ sum of the file bytes below them, computed once per view.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .entry import Entry
 from .kinds import ChangeKind, EntryType
-from .merge import ImageTree
+from .merge import ImageTree, NodeState
 from .paths import ancestors as ancestors_of
 from .paths import basename, join
+from .progress import check_cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,10 @@ class FileView:
         """Every path of the view, folders before what they hold (not sorted)."""
         out: list[str] = []
         stack = [""]
+        children = self.children
         while stack:
             p = stack.pop()
-            for name in self._kids.get(p, ()):
+            for name in children(p):
                 q = join(p, name)
                 out.append(q)
                 stack.append(q)
@@ -158,6 +161,10 @@ class MergedView(FileView):
 
     layer_view = False
 
+    def total(self, folder: str) -> int:
+        """The file bytes below ``folder`` (0 for anything else)."""
+        return self._totals.get(folder, 0)
+
     def changed(self, path: str) -> bool:
         """Whether the top layer changed ``path`` or something below it (its own kind there)."""
         return self.tree.changes[self.top].get(path, ChangeKind.UNMODIFIED) is not ChangeKind.UNMODIFIED
@@ -172,6 +179,7 @@ class MergedView(FileView):
             for p, n in nodes.items()
         }
         kids, totals = _children_and_sizes(own)
+        self._totals = totals
 
         def row(path: str) -> Row:
             n = nodes[path]
@@ -270,3 +278,175 @@ class LayerView(FileView):
             )
 
         super().__init__(kids, row)
+
+
+def _file_size(state: NodeState) -> int:
+    e = state[0] if state is not None else None
+    return e.size if e is not None and e.type is EntryType.FILE else 0
+
+
+def level_records(tree: ImageTree, layer: int, after: dict[str, NodeState]) -> None:
+    """What LevelView needs of layer ``layer`` (>= 1) of ``tree``, kept on the tree: per folder the
+    file bytes the layer added below it (negative: took away), and the paths it touched.
+
+    ``after`` is the undo records of the layers above ``layer`` laid over one another (the nodes as
+    they were right after ``layer``, where they differ from the top). One pass over the layer's
+    undo records."""
+    nodes = tree.nodes
+    file_t = EntryType.FILE
+    direct: dict[str, int] = {}
+    names: dict[str, list[str]] = {}
+    for p, before in tree.undo[layer].items():
+        i = p.rfind("/")
+        folder = p[:i] if i >= 0 else ""
+        here = names.get(folder)
+        if here is None:
+            names[folder] = [p]
+        else:
+            here.append(p)
+        if p in after:
+            now = after[p]
+            e = now[0] if now is not None else None
+        else:
+            n = nodes.get(p)
+            e = n.entry if n is not None else None
+        d = e.size if e is not None and e.type is file_t else 0
+        if before is not None:
+            b = before[0]
+            if b is not None and b.type is file_t:
+                d -= b.size
+        if d:
+            direct[folder] = direct.get(folder, 0) + d
+    tree.level_names[layer] = names
+    tree.level_deltas[layer] = _add_up(direct)
+
+
+CHAINED_LAYERS = 16
+"""A LevelView with up to this many layers above it looks their records up one by one (made at once);
+with more, it merges them first (looked up at once)."""
+
+
+class _Sums:
+    """The sum over several folder -> bytes mappings, asked one folder at a time."""
+
+    def __init__(self, parts: list[dict[str, int]]) -> None:
+        self._parts = parts
+
+    def get(self, folder: str, default: int = 0) -> int:
+        return sum(d.get(folder, 0) for d in self._parts) or default
+
+
+def _no_row(path: str) -> Row:
+    raise KeyError(path)
+
+
+def prepare_levels(tree: ImageTree, cancelled: Callable[[], bool] | None = None) -> None:
+    """``level_records`` of every layer above the bottom, top down (what is kept already is kept).
+    Raises Cancelled (checked between layers)."""
+    if all(j in tree.level_deltas for j in range(1, tree.upto + 1)):
+        return
+    overlay: dict[str, NodeState] = {}
+    for j in range(tree.upto, 0, -1):
+        check_cancelled(cancelled)
+        if j not in tree.level_deltas:
+            level_records(tree, j, overlay)
+        overlay.update(tree.undo[j])
+
+
+class LevelView(FileView):
+    """The merged filesystem up to layer ``layer``, derived from the top's MergedView: the nodes of
+    the later layers' undo records (``ImageTree.undo``) replace the top's, folder sizes are the
+    top's minus what the later layers added below them, and a folder's children are worked out when
+    it is first asked for (only folders a later layer touched differ from the top's).
+
+    Rows, children and search are those of ``MergedView(merge(layers, upto=layer))``; making one
+    costs a few dictionary merges (the first for an image: one pass over the later layers' records)
+    instead of a merge."""
+
+    layer_view = False
+
+    def __init__(self, top: MergedView, layer: int) -> None:
+        tree = top.tree
+        self.tree = tree
+        self.top = layer
+        self._top_view = top
+        prepare_levels(tree)
+        above = range(layer + 1, tree.upto + 1)
+        # path -> its node at ``layer``, where not the top's: the lowest later layer's undo record;
+        # folder -> the bytes the later layers added below it
+        overlay: Mapping[str, NodeState]
+        corrections: dict[str, int] | _Sums
+        if len(above) <= CHAINED_LAYERS:  # looked up layer by layer, nothing merged
+            overlay = ChainMap(*(tree.undo[j] for j in above))
+            corrections = _Sums([tree.level_deltas[j] for j in above])
+        else:
+            merged: dict[str, NodeState] = {}
+            sums: dict[str, int] = {}
+            for j in reversed(above):
+                merged.update(tree.undo[j])
+                for f, v in tree.level_deltas[j].items():
+                    sums[f] = sums.get(f, 0) + v
+            overlay, corrections = merged, sums
+        self._overlay = overlay
+        self._corrections = corrections
+        self._groups = [tree.level_names[j] for j in range(layer + 1, tree.upto + 1)]
+        self._kids_of: dict[str, list[str]] = {}  # children worked out so far
+        self._top_kids = top._kids
+        super().__init__({}, _no_row)
+
+    def _state(self, path: str) -> NodeState:
+        o = self._overlay
+        if path in o:
+            return o[path]
+        n = self.tree.nodes.get(path)
+        return (n.entry, n.layer) if n is not None else None
+
+    def children(self, path: str) -> list[str]:
+        return self._children(path)
+
+    def _children(self, path: str) -> list[str]:
+        kids = self._kids_of.get(path)
+        if kids is not None:
+            return kids
+        top_kids = self._top_kids.get(path, [])
+        touched: set[str] = set()
+        cut = len(path) + 1 if path else 0
+        for g in self._groups:
+            paths = g.get(path)
+            if paths:
+                touched.update(p[cut:] for p in paths)
+        if not touched:
+            kids = top_kids
+        else:
+            overlay = self._overlay
+            here = [n for n in touched if overlay[join(path, n)] is not None]
+            kids = sorted([n for n in top_kids if n not in touched] + here)
+        self._kids_of[path] = kids
+        return kids
+
+    def changed(self, path: str) -> bool:
+        return self.tree.changes[self.top].get(path, ChangeKind.UNMODIFIED) is not ChangeKind.UNMODIFIED
+
+    def row(self, path: str) -> Row:
+        state = self._state(path) if path else None
+        if state is None:
+            raise KeyError(path)
+        e, layer = state
+        is_dir = e is None or e.type is EntryType.DIR
+        if is_dir:
+            size = self._top_view.total(path) - self._corrections.get(path, 0)
+            children = len(self._children(path))
+        else:
+            size, children = _file_size(state), 0
+        return Row(
+            path,
+            basename(path),
+            e.type if e is not None else EntryType.DIR,
+            size,
+            layer,
+            self.tree.changes[layer].get(path, ChangeKind.ADDED),
+            e.link if e is not None else None,
+            e,
+            children,
+            layer,
+        )

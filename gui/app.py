@@ -25,6 +25,8 @@ from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication
 
+from layerscope.core.sources.reference import parse_reference
+
 from . import icons, settings, theme
 from .window import MainWindow
 
@@ -48,10 +50,11 @@ def new_window() -> MainWindow:
     return w
 
 
-def open_in_new_window(path: Path) -> MainWindow:
+def open_in_new_window(target: str | Path) -> MainWindow:
+    """A new window opening ``target``: a file, or a reference (``docker://...``, ``podman:...``)."""
     w = new_window()
     w.show()
-    w.open_path(Path(path))
+    w.open_reference(os.fspath(target))
     return w
 
 
@@ -65,7 +68,7 @@ def _bring_to_front(w: MainWindow) -> None:
 def open_request(files: list[str], sample: bool = False) -> list[MainWindow]:
     """What a second ``layerscope [FILE ...] [--sample]`` asked for: a window per file (an empty
     one when there is nothing to open), each raised."""
-    opened = [open_in_new_window(Path(f)) for f in files]
+    opened = [open_in_new_window(f) for f in files]
     if sample:
         w = new_window()
         w.show()
@@ -121,7 +124,7 @@ def single_instance_wanted(opts: argparse.Namespace) -> bool:
 
 def encode_request(files: list[str], sample: bool) -> bytes:
     """One JSON line; paths are made absolute here, since the instance runs in another folder."""
-    doc = {"files": [os.path.abspath(f) for f in files], "sample": bool(sample)}
+    doc = {"files": [_absolute(f) for f in files], "sample": bool(sample)}
     return json.dumps(doc).encode("utf-8") + b"\n"
 
 
@@ -205,6 +208,11 @@ class InstanceServer(QObject):
             sock.disconnected.connect(sock.deleteLater)
             if sock.bytesAvailable():
                 read()
+
+
+def _absolute(target: str) -> str:
+    """A file made absolute (the running instance has another working folder); a reference as it is."""
+    return os.path.abspath(target) if parse_reference(target).kind.is_file else target
 
 
 def claim_instance(files: list[str], sample: bool) -> InstanceServer | None:
@@ -309,7 +317,7 @@ def run(opts: argparse.Namespace) -> int:
 
 
 def _open_windows(opts: argparse.Namespace, app: QApplication) -> int:
-    targets: list[Path | None] = [Path(f) for f in opts.files]
+    targets: list[str | None] = list(opts.files)
     if opts.sample:
         targets.append(None)
     if not targets:
@@ -329,5 +337,5 @@ def _open_windows(opts: argparse.Namespace, app: QApplication) -> int:
         if t is None:
             w.open_sample()
         else:
-            w.open_path(t)
+            w.open_reference(t)
     return int(app.exec())

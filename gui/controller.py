@@ -13,18 +13,21 @@ controller still describes what was shown before.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import time
+import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from layerscope.core.archive.open import open_archive
 from layerscope.core.archive.records import Archive, ImageRecord
 from layerscope.core.display import plural
+from layerscope.core.errors import LayerScopeError
 from layerscope.core.export.result import ExportResult
 from layerscope.core.export.spec import ExportSpec, run
 from layerscope.core.layers.index import LayerIndex
@@ -32,12 +35,16 @@ from layerscope.core.preview import Preview, preview
 from layerscope.core.progress import check_cancelled
 from layerscope.core.resources import SAMPLE_IMAGE, resource_path
 from layerscope.core.session import LoadedImage, dismantle, load, quiet_gc, release_memory
+from layerscope.core.sources.open import SourceOptions, open_source
+from layerscope.core.sources.reference import Reference, SourceKind, parse_reference
 from layerscope.core.views import FileView, Row
 
-from . import settings
+from . import credentials, settings
+from .auditor import Auditor
 from .content import content_source
+from .packages_model import PackageInfo
 from .panels.waste import WasteRows
-from .worker import Job
+from .worker import Job, courteous
 
 
 class Channel(StrEnum):
@@ -91,10 +98,14 @@ class Controller(QObject):
     export_progressed = Signal(int, int)  # bytes written, of the total, by the running export
     export_ended = Signal()  # the export ended, one way or the other (then exported, failed or cancelled)
     note = Signal(str)  # a transient message for the status bar
+    waste_ready = Signal()  # ``waste_rows`` (the Waste table of ``session``) are ready
+    prepared = Signal()  # the views of every layer of ``session`` are quick to show now
+    packages_ready = Signal()  # ``packages`` changed: the build steps and the OS, then the packages
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.path: Path | None = None  # the file of the image shown
+        self.path: Path | None = None  # the file of the image shown (None: an engine or a registry)
+        self.source: Reference | None = None  # what the image shown was opened by
         self.archive: Archive | None = None
         self.image: ImageRecord | None = None
         self.session: LoadedImage | None = None
@@ -110,10 +121,35 @@ class Controller(QObject):
         self.error: str | None = None
         self.last_export: ExportResult | None = None
         self.pick_image: Callable[[Archive], int | None] = lambda _archive: 0
+        self.pick_platform: Callable[[str, list[str]], str | None] = lambda _ref, platforms: platforms[0]
+        """Which platform of a multi-platform registry image (None: the user cancelled)."""
+        self.ask_credentials: Callable[[str, str], credentials.Given | None] = lambda _reg, _why: None
+        """USER:PASS for a registry that asked who the user is (None: the user cancelled)."""
         self._jobs: dict[Channel, tuple[int, Job]] = {}
         self._generation = 0
         self._resources = ExitStack()  # the sample image's file, while the window lives
         self._sample: Path | None = None
+        self._reading: ImageRecord | None = None  # the image being read (its timeline is shown)
+        self._asked_layer: int | None = None  # a layer of it the user chose while it was read
+        self._warming: Job | None = None  # prepares the Waste table and the lower layers' views
+        self._warming_token: object | None = None  # the live one's
+        self.packages: PackageInfo | None = None  # of ``session``: its build steps, OS and packages
+        self._packaging: tuple[Job, object] | None = None  # the package job of ``session`` and its token
+        # the audit of ``session`` (the Findings tab): it starts once the replaced image is freed and the
+        # after-load and package jobs are done (three busy threads beside the GUI's stall its event loop)
+        self.auditor = Auditor(
+            self, lambda: releases_pending() or self.preparing or self._packaging is not None
+        )
+
+    @property
+    def reading(self) -> bool:
+        """An image is being read; its timeline is shown (a layer chosen now is shown once it is loaded)."""
+        return self._reading is not None
+
+    @property
+    def asked_layer(self) -> int | None:
+        """The layer the user chose in the timeline of the image being read, if any."""
+        return self._asked_layer
 
     @property
     def sample_path(self) -> Path | None:
@@ -193,28 +229,95 @@ class Controller(QObject):
 
     def _open_ended(self) -> None:
         """An open or load ended without a new image: the old one (or the drop zone) stays."""
+        self._reading = self._asked_layer = None
         self.restored.emit()
         self.loaded.emit()
+        unread = self.packages is None or not self.packages.done
+        if self.session is not None and unread and self._packaging is None:
+            self._read_packages(self.session)  # the load that stopped it did not replace the image
+        self.auditor.resume(self.session, self.path)
 
     # ---- open, pick, load ---------------------------------------------------------------------
+    @property
+    def shown_name(self) -> str | None:
+        """What the image shown is called in the title: the file's name, else the reference."""
+        if self.session is None or self.source is None:
+            return None
+        return Path(self.source.path).name if self.source.path is not None else self.source.text
+
     def open_path(self, path: Path, remember: bool = True) -> None:
         """Open the archive at ``path`` and load its image (asking which, when it holds several)."""
-        target = Path(path)
+        target = str(Path(path))
+        self._open(Reference(SourceKind.FILE, target, path=target), SourceOptions(), remember)
+
+    def open_reference(self, text: str, options: SourceOptions | None = None, remember: bool = True) -> None:
+        """Open what ``text`` names (a path, ``docker://...``, ``docker-daemon:...``, ``podman:...``) and
+        load its image; a malformed reference fails at once, with its one-line message."""
+        self.error = None
+        try:
+            ref = parse_reference(text)
+        except LayerScopeError as exc:
+            self._failed(Channel.IMAGE, str(exc))
+            return
+        opts = options or SourceOptions()
+        if ref.name is not None and ref.kind is SourceKind.REGISTRY and opts.creds is None:
+            known = credentials.credentials_for(ref.name.registry)
+            if known is not None:
+                opts = dataclasses.replace(opts, creds=known)
+        self._open(ref, opts, remember)
+
+    def _open(self, ref: Reference, opts: SourceOptions, remember: bool) -> None:
         self.error = None
 
-        def work(job: Job) -> Archive:
-            return open_archive(target, progress=job.progress, cancelled=job.cancelled)
+        def work(job: Job) -> Archive | _Asked:
+            if ref.kind is SourceKind.REGISTRY:
+                from layerscope.core.sources.registry.open import AuthRequired, list_platforms
 
-        def opened(archive: Archive) -> None:
-            self._archive_opened(target, remember, archive)
+                try:
+                    if opts.platform is None:
+                        platforms = list_platforms(ref, opts)
+                        if len(platforms) > 1:
+                            return _Asked(platforms=platforms)
+                    return open_source(ref, opts, progress=job.progress, cancelled=job.cancelled)
+                except AuthRequired as exc:
+                    return _Asked(registry=exc.registry, why=exc.message)
+            return open_source(ref, opts, progress=job.progress, cancelled=job.cancelled)
 
+        def opened(result: Archive | _Asked) -> None:
+            if isinstance(result, Archive):
+                self._archive_opened(ref, remember, result)
+            else:
+                self._ask(ref, opts, remember, result)
+
+        name = Path(ref.path).name if ref.path is not None else ref.text
         self._start(
             Channel.IMAGE,
             Job(work, "open"),
             opened,
-            text=f"Opening {target.name}",
-            discard=lambda archive: archive.close(),
+            text=f"Opening {name}",
+            discard=lambda result: result.close() if isinstance(result, Archive) else None,
         )
+
+    def _ask(self, ref: Reference, opts: SourceOptions, remember: bool, asked: _Asked) -> None:
+        """The registry needs the user first: a platform of a multi-platform image, or credentials.
+        The open goes on with the answer (or ends as cancelled); a refused answer asks again."""
+        if asked.platforms:
+            platform = self.pick_platform(ref.text, asked.platforms)  # modal: another open may start
+            options = dataclasses.replace(opts, platform=platform)
+        else:
+            given = self.ask_credentials(asked.registry, asked.why)
+            platform = "" if given is not None else None
+            if given is not None:
+                credentials.keep(asked.registry, given.creds, given.remember)
+            options = dataclasses.replace(opts, creds=given.creds if given is not None else None)
+        if self.running(Channel.IMAGE):
+            return
+        if platform is None:
+            self.cancelled.emit()
+            self.note.emit("Cancelled")
+            self._open_ended()
+            return
+        self._open(ref, options, remember)
 
     def open_sample(self) -> None:
         """Open the sample image that comes with LayerScope (not remembered among recent files)."""
@@ -225,16 +328,19 @@ class Controller(QObject):
     def close(self) -> None:
         """The window closes: every job stops, the image and the sample's file are released."""
         self.cancel()
+        self._stop_warming()
+        self._stop_packages()
+        self.auditor.clear()
         self._jobs.clear()  # what they still send is dropped; an image never shown closes its archive
         if self.session is not None:
             self.session.release()
-        self._discard([self.session, self.view, self.waste_rows], collect=True)
-        self.session, self.view, self.waste_rows = None, None, None
+        self._discard([self.session, self.view, self.waste_rows, self.packages], collect=True)
+        self.session, self.view, self.waste_rows, self.packages = None, None, None, None
         self.archive = self.image = None
         self._resources.close()
         self._sample = None
 
-    def _archive_opened(self, path: Path, remember: bool, archive: Archive) -> None:
+    def _archive_opened(self, path: Reference, remember: bool, archive: Archive) -> None:
         choice = 0
         if len(archive.images) > 1:
             picked = self.pick_image(archive)  # a modal dialog: another open may start meanwhile
@@ -252,16 +358,16 @@ class Controller(QObject):
 
     def load_image(self, n: int) -> None:
         """Load image ``n`` of the open archive (the image chooser)."""
-        if self.archive is not None and self.path is not None:
-            self._load(self.archive, n, self.path, remember=False)
+        if self.archive is not None and self.source is not None:
+            self._load(self.archive, n, self.source, remember=False)
 
-    def _load(self, archive: Archive, n: int, path: Path, remember: bool) -> None:
+    def _load(self, archive: Archive, n: int, path: Reference, remember: bool) -> None:
         image = archive.images[n]
         previous = self.session  # its layer indexes serve the other images of the same archive
         cache = previous.cache if previous is not None and previous.archive is archive else None
         own = self.own_changes
 
-        def work(job: Job) -> tuple[LoadedImage, FileView, WasteRows]:
+        def work(job: Job) -> tuple[LoadedImage, FileView]:
             s = load(
                 archive,
                 image,
@@ -273,12 +379,9 @@ class Controller(QObject):
             check_cancelled(job.cancelled)
             view = s.view(len(s.layers) - 1, own_changes=own, cancelled=job.cancelled)
             check_cancelled(job.cancelled)
-            job.progress("preparing the panels", 0, 1)
-            with quiet_gc():
-                rows = WasteRows.prepare(s, job.cancelled)  # everything the panels show per entry
-            return s, view, rows
+            return s, view  # the Waste table's rows follow (``_after_load``)
 
-        def loaded(result: tuple[LoadedImage, FileView, WasteRows]) -> None:
+        def loaded(result: tuple[LoadedImage, FileView]) -> None:
             self._image_loaded(path, remember, result)
 
         def partial(kind: str, value: object) -> None:
@@ -290,11 +393,15 @@ class Controller(QObject):
             if archive is not self.archive:
                 archive.close()  # never shown: release its file
 
+        self._stop_warming()
+        self._stop_packages()
+        self.auditor.stop()
         if previous is not None:
             # less memory at the peak (two images at once): the old image's merges for lower layers
             # go now (made again if it stays, because this load fails); the view shown keeps its own
             self._discard(list(previous.drop_merges()))
         del previous
+        self._reading, self._asked_layer = image, None
         self.loading.emit(image, {d.index: d.size for d in image.layers})
         self._start(
             Channel.IMAGE,
@@ -305,24 +412,152 @@ class Controller(QObject):
             on_end=forget,
         )
 
-    def _image_loaded(
-        self, path: Path, remember: bool, result: tuple[LoadedImage, FileView, WasteRows]
-    ) -> None:
-        session, view, rows = result
+    def _image_loaded(self, ref: Reference, remember: bool, result: tuple[LoadedImage, FileView]) -> None:
+        session, view = result
         if remember:
-            settings.add_recent(str(path))
-        old: list[object] = [self.session, self.view, self.waste_rows]
+            settings.add_recent(ref.path if ref.kind.is_file and ref.path else ref.text)
+        old: list[object] = [self.session, self.view, self.waste_rows, self.packages]
+        self.packages = None
         if self.session is not None and self.session.archive is not session.archive:
             self.session.release()  # its archive is closed: file handles, temporary files
-        self.path, self.archive, self.image = path, session.archive, session.image
-        self.session, self.view, self.waste_rows = session, view, rows
-        self.current_layer = len(session.layers) - 1
+        self.path = Path(ref.path) if ref.path is not None else None
+        self.source, self.archive, self.image = ref, session.archive, session.image
+        self.session, self.view, self.waste_rows = session, view, None
+        top = len(session.layers) - 1
+        asked = self._asked_layer
+        self._reading = self._asked_layer = None
+        self.current_layer = top
         self.error = None
         self.filter_text = ""  # a filter belongs to the image it was typed for
         self.image_loaded.emit()
         self.filter_cleared.emit()
         self.loaded.emit()
         self._discard(old)
+        self._after_load(session)
+        self._read_packages(session)
+        self.auditor.start(session, self.path)
+        if asked is not None and 0 <= asked < top:
+            self.show(asked, self.own_changes)  # the layer the user chose while the image was read
+
+    def _after_load(self, session: LoadedImage) -> None:
+        """What follows a load in the background, once the tree is usable: the Waste table's rows
+        (``waste_ready``), then what makes the first switch to another layer as quick as the next
+        (core.session.LoadedImage.prepare_views; ``prepared``)."""
+
+        def work(job: Job) -> None:
+            # after the replaced image is freed: made while it is taken apart, these would be
+            # spread over its freed pages, which malloc_trim then cannot give back
+            while releases_pending() and not job.cancelled():
+                time.sleep(0.05)
+            with quiet_gc():
+                rows = WasteRows.prepare(session, courteous(job.cancelled))  # every row's cells
+            job.emit_partial("waste", rows)
+            del rows
+            session.prepare_views(courteous(job.cancelled))  # pauses for a treemap's job
+
+        # the slots hold neither the session nor the job (a cycle with the job, frozen out of the
+        # cyclic GC by the next load, would keep the image for ever)
+        shown = weakref.ref(session)
+        token = object()
+
+        def partial(_kind: str, rows: object) -> None:
+            if self._warming_token is token and shown() is self.session:
+                old: list[object] = [self.waste_rows]
+                self.waste_rows = cast(WasteRows, rows)
+                self.waste_ready.emit()
+                self._discard(old)
+
+        def finished(*_result: object) -> None:
+            if self._warming_token is token:
+                self._warming = self._warming_token = None
+                self.prepared.emit()
+
+        job = Job(work, "after load")
+        self._warming, self._warming_token = job, token
+        job.partial.connect(partial)
+        job.finished.connect(finished)
+        job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
+        QTimer.singleShot(0, job.start)  # after the release job that ``_discard`` starts
+
+    @property
+    def preparing(self) -> bool:
+        """The Waste table's rows or the lower layers' views are still being made (``_after_load``)."""
+        return self._warming is not None
+
+    def _stop_warming(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            self._warming = self._warming_token = None
+
+    def _read_packages(self, session: LoadedImage) -> None:
+        """Read ``session``'s build steps and OS (a few small reads) in the background, then its
+        packages in a second job, started once ``_after_load``'s job is done (two busy workers
+        would slow the window down on two cores; a job that waited would hold a pool thread);
+        ``packages_ready`` after each. A new image stops them, and drops what they still send."""
+        self._stop_packages()
+        shown = weakref.ref(session)  # the slots hold neither the session nor the jobs (_after_load)
+        token = object()
+
+        def live() -> bool:
+            return self._packaging is not None and self._packaging[1] is token and shown() is self.session
+
+        def show(info: object) -> None:
+            if live():
+                self.packages = cast(PackageInfo, info)  # the one it replaces is small: the steps, the OS
+                self.packages_ready.emit()
+
+        def ended(*_result: object) -> None:
+            if self._packaging is not None and self._packaging[1] is token:
+                self._packaging = None
+
+        def failed(why: str) -> None:
+            if live():
+                show((self.packages or PackageInfo(None, None)).failing(why))
+            ended()
+
+        def run(work: Callable[[Job], PackageInfo], done: Slot) -> None:
+            job = Job(work, "packages")
+            self._packaging = (job, token)
+            job.finished.connect(done)
+            job.failed.connect(failed)
+            job.cancelled_.connect(ended)
+            job.start()
+
+        def read(first: PackageInfo) -> None:
+            s = shown()
+            if s is None or not live():
+                return
+
+            def work(job: Job) -> PackageInfo:
+                try:
+                    with quiet_gc():
+                        return first.completed(s, job.progress, courteous(job.cancelled))  # a treemap first
+                except LayerScopeError as exc:
+                    return first.failing(str(exc))
+
+            def done(info: object) -> None:
+                show(info)
+                ended()
+
+            run(work, done)
+
+        def started(first: object) -> None:
+            show(first)
+            if not live():
+                return
+            if self._warming is None:
+                read(cast(PackageInfo, first))
+            else:  # once: a later image's ``prepared`` finds this one not live
+                self.prepared.connect(
+                    lambda: read(cast(PackageInfo, first)), Qt.ConnectionType.SingleShotConnection
+                )
+
+        run(lambda _job: PackageInfo.started(session), started)
+
+    def _stop_packages(self) -> None:
+        if self._packaging is not None:
+            self._packaging[0].cancel()
+            self._packaging = None
 
     def _discard(self, holder: list[object], collect: bool = False) -> None:
         """What ``holder`` holds is no longer shown (the panels have let go of it): free it off the GUI
@@ -345,8 +580,12 @@ class Controller(QObject):
         """Compute the view of ``layer`` (its own changes or merged) off the GUI thread; False (and
         nothing happens) without an image, or while another image is being read."""
         s = self.session
+        if self._reading is not None:
+            # the timeline shows the image being read: its layer is shown once it is loaded
+            self._asked_layer = layer
+            return False
         if s is None or self.running(Channel.IMAGE):
-            return False  # the timeline may show an image being read: its layers are not this session's
+            return False
         if layer != self.current_layer:
             self.current_layer = layer
             self.layer_changed.emit(layer)
@@ -464,7 +703,7 @@ _BACKGROUND: set[Job] = set()
 
 def releases_pending() -> bool:
     """Whether a window's discarded image is still being freed (``_free_later``'s jobs)."""
-    return any(not j.done for j in _BACKGROUND)
+    return any(not j.done for j in list(_BACKGROUND))  # a copy: also asked from a worker thread
 
 
 def _free_later(holder: list[object], collect: bool) -> None:
@@ -524,3 +763,12 @@ class _Ticket:
             slot(*args)
 
         return call
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Asked:
+    """An open that needs the user: which platform (``platforms``), or who they are (``registry``)."""
+
+    platforms: list[str] = dataclasses.field(default_factory=list)
+    registry: str = ""
+    why: str = ""

@@ -101,6 +101,17 @@ def _draw(paint: str, size: int = 32) -> QIcon:
             p.setBrush(QColor(("#4c9be8", "#e86f9b", "#5ec99c")[k]))
             p.drawRect(QRectF(s * 0.12, s * y, s * 0.16, s * 0.14))
             p.drawLine(QPointF(s * 0.4, s * (y + 0.07)), QPointF(s * 0.88, s * (y + 0.07)))
+    elif paint == "treemap":  # a rectangle cut into tiles, one big, the rest smaller
+        fill = QColor(ink)
+        fill.setAlpha(70)
+        p.setBrush(fill)
+        for x, y, w, h in (
+            (0.1, 0.15, 0.45, 0.7),
+            (0.55, 0.15, 0.35, 0.4),
+            (0.55, 0.55, 0.2, 0.3),
+            (0.75, 0.55, 0.15, 0.3),
+        ):
+            p.drawRect(QRectF(s * x, s * y, s * w, s * h))
     elif paint == "theme":  # half a disc filled: light and dark
         p.drawEllipse(QRectF(s * 0.15, s * 0.15, s * 0.7, s * 0.7))
         p.setBrush(ink)
@@ -109,7 +120,7 @@ def _draw(paint: str, size: int = 32) -> QIcon:
     return QIcon(pm)
 
 
-_DRAWN = ("merged", "layer-changes", "hide-unmodified", "legend", "theme")
+_DRAWN = ("merged", "layer-changes", "hide-unmodified", "legend", "theme", "treemap")
 _icons: dict[tuple[str, bool], QIcon] = {}
 
 

@@ -9,6 +9,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from layerscope.core.sources.reference import parse_reference
+
 T = TypeVar("T")
 
 
@@ -51,7 +53,7 @@ def _store() -> QSettings:
     return QSettings("LayerScope", "LayerScope")
 
 
-RECENT_FILES: Setting[list[str]] = Setting("files/recent", [], as_list)
+RECENT_FILES: Setting[list[str]] = Setting("files/recent", [], as_list)  # files and references
 WINDOW_GEOMETRY: Setting[QByteArray | None] = Setting("window/geometry", None, as_bytes)
 SPLITTER_STATE: Setting[QByteArray | None] = Setting("window/splitter", None, as_bytes)  # timeline | tree
 PANELS_STATE: Setting[QByteArray | None] = Setting("window/panels", None, as_bytes)  # top | tabs
@@ -73,15 +75,23 @@ MAX_RECENT = 10
 
 
 def recent_files() -> list[str]:
-    """Recent files that still exist (missing ones are pruned from the setting)."""
-    files = [f for f in RECENT_FILES.get() if f]
-    alive = [f for f in files if os.path.exists(f)]
-    if alive != files:
+    """Recent files that still exist (missing ones are pruned from the setting) and recent references
+    (``docker://...``, ``docker-daemon:...``, ``podman:...``), newest first."""
+    entries = [f for f in RECENT_FILES.get() if f]
+    alive = [f for f in entries if not parse_reference(f).kind.is_file or os.path.exists(f)]
+    if alive != entries:
         RECENT_FILES.set(alive)
     return alive
 
 
-def add_recent(path: str) -> None:
-    path = os.path.abspath(path)
-    files = [f for f in RECENT_FILES.get() if f and f != path]
-    RECENT_FILES.set([path, *files][:MAX_RECENT])
+def recent_references() -> list[str]:
+    """The recent entries that are references to engines or registries (the Open dialogs' completion)."""
+    return [f for f in recent_files() if not parse_reference(f).kind.is_file]
+
+
+def add_recent(entry: str) -> None:
+    """Put a file (made absolute) or a reference first in the recent list."""
+    if parse_reference(entry).kind.is_file:
+        entry = os.path.abspath(entry)
+    entries = [f for f in RECENT_FILES.get() if f and f != entry]
+    RECENT_FILES.set([entry, *entries][:MAX_RECENT])

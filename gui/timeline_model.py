@@ -1,4 +1,5 @@
-"""The layer timeline's model: one row per history step, with its layer, size and command."""
+"""The layer timeline's model: one row per history step, with its layer, size, command and, once the
+package job has read them, the packages the layer changed ("+3 deb, ~1 deb")."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from layerscope.core.archive.records import HistoryStep
-from layerscope.core.display import readable_command
+from layerscope.core.display import human_size, readable_command
+from layerscope.core.space.layers import LayerBar
 
 from .colors import layer_color
 from .models import LAYER_ROLE, SORT_ROLE, human
@@ -27,13 +29,16 @@ _Index = QModelIndex | QPersistentModelIndex
 class LayerTimelineModel(QAbstractTableModel):
     """One row per history step; steps that made no layer are dimmed."""
 
-    COLUMNS = ("#", "Size", "Command", "Created")
+    COLUMNS = ("#", "Size", "Command", "Created", "Packages")
+    PACKAGES = 4
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._steps: list[HistoryStep] = []
         self._sizes: dict[int, int] = {}
         self.max_size = 1
+        self._packages: dict[int, str] = {}  # layer -> its package changes in short
+        self._bars: dict[int, LayerBar] = {}  # layer -> stored, visible and hidden bytes (issue 18)
 
     def set_steps(self, steps: Sequence[HistoryStep], sizes: dict[int, int]) -> None:
         self.beginResetModel()
@@ -42,6 +47,24 @@ class LayerTimelineModel(QAbstractTableModel):
         self._sizes = sizes
         self.max_size = max(sizes.values(), default=1) or 1
         self.endResetModel()
+
+    def set_package_summaries(self, summaries: dict[int, str]) -> None:
+        """Each layer's package changes in short (layers that changed none left out; {}: not known)."""
+        if summaries == self._packages:
+            return
+        self._packages = dict(summaries)
+        if self._steps:
+            last = len(self._steps) - 1
+            self.dataChanged.emit(self.index(0, 0), self.index(last, len(self.COLUMNS) - 1))
+
+    def set_layer_bars(self, bars: Sequence[LayerBar]) -> None:
+        """Each layer's stored bytes, split into visible and hidden by later layers ([]: not known)."""
+        self._bars = {b.index: b for b in bars}
+        if self._steps:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._steps) - 1, 1))
+
+    def layer_bar(self, layer: int) -> LayerBar | None:
+        return self._bars.get(layer)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._steps)
@@ -87,8 +110,13 @@ class LayerTimelineModel(QAbstractTableModel):
                 return readable_command(s.text).replace("\n", " ") or "(no command recorded)"
             if col == 3:
                 return _when(s.created)
+            if col == self.PACKAGES:
+                return self._packages.get(s.layer, "") if s.layer is not None else ""
+        if role == Qt.ItemDataRole.ToolTipRole and col == 1 and s.layer in self._bars:
+            return bar_tooltip(self._bars[s.layer])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return s.text or None
+            changed = self._packages.get(s.layer, "") if s.layer is not None else ""
+            return "\n\n".join(t for t in (s.text, f"Packages: {changed}" if changed else "") if t) or None
         if role == Qt.ItemDataRole.ForegroundRole and s.layer is None:
             dim = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
             dim.setAlpha(110)  # dimmed in light and dark palettes alike
@@ -102,6 +130,18 @@ class LayerTimelineModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 1):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def bar_tooltip(b: LayerBar) -> str:
+    """A layer's two-part bar in words: what is still seen at the top, what later layers hid."""
+    h = human_size
+    lines = [f"Layer #{b.index} stored {h(b.stored)} of files: {h(b.visible)} still visible at the top"]
+    if b.hidden:
+        lines.append(
+            f"{h(b.hidden)} hidden: {h(b.shadowed)} shadowed by newer copies, {h(b.deleted)} deleted"
+        )
+        lines += [f"  by #{k}: {h(v)}" for k, v in b.hidden_by.items()]
+    return "\n".join(lines)
 
 
 def _when(created: str | None) -> str:

@@ -13,19 +13,22 @@ from typing import Generic, TypeVar, cast
 
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
 from layerscope.core.archive.records import Archive, ImageRecord
 from layerscope.core.export.result import ExportResult
 from layerscope.core.session import LoadedImage
 
 from . import settings
+from .compare.flow import compare_drop, compare_with
 from .controller import Controller
 from .panels.actions import Actions
 from .panels.drop_zone import DropZone, local_paths
 from .panels.explorer import Explorer
 from .panels.export_flow import ExportFlow, show_result
+from .panels.findings import badge
 from .panels.open_dialogs import ask_archive_file, ask_image, ask_layout_folder
+from .panels.source_flow import SourceFlow
 from .panels.status_bar import MessageBar, StatusPanel, show_warnings
 from .worker import Job
 
@@ -98,6 +101,7 @@ class MainWindow(QMainWindow):
         self.timeline, self.tree, self.tabs = ex.timeline, ex.tree, ex.tabs
         self.timeline_model, self.tree_model = ex.timeline.timeline_model, ex.tree.tree_model
         self.file_panel, self.layer_info, self.waste_panel = ex.file_panel, ex.layer_info, ex.waste_panel
+        self.packages_panel, self.history_panel = ex.packages_panel, ex.history_panel
         self.documents, self.json_panels = ex.documents, ex.documents.panels
         self.splitter, self.vsplit = ex.top, ex
         self.stack = QStackedWidget()
@@ -113,20 +117,29 @@ class MainWindow(QMainWindow):
         self.status, self.warnings_button = sp.status, sp.warnings_button
         self.progress, self.cancel_button = sp.progress, sp.cancel_button
         self.export_flow = ExportFlow(self, self.controller)
+        self.source_flow = SourceFlow(self, self.controller)
         self.export_flow.follow(self.export_merged_action)
 
     def _connect(self) -> None:
         a, c = self.commands, self.controller
         a.connect_to(c)
         a.add_go_menu(self.explorer.go_actions)
+        treemap = self.explorer.space.treemap_action  # View > Treemap and its toolbar button
+        a.view_menu.addAction(treemap)
+        toolbar = self.findChild(QToolBar, "main-toolbar")
+        if toolbar is not None:
+            toolbar.addAction(treemap)
         self.explorer.view_shown.connect(self.view_ready)
         a.legend_toggled.connect(self.explorer.legend.setVisible)
         self.explorer.note.connect(self.status_panel.flash)
         self.status_panel.connect_to(c)
         a.open_file.connect(lambda: self._open_chosen(ask_archive_file(self)))
         a.open_folder.connect(lambda: self._open_chosen(ask_layout_folder(self)))
-        a.open_recent.connect(lambda p: self.open_path(Path(p)))
+        a.open_recent.connect(self.open_reference)
+        a.open_registry.connect(self.source_flow.open_registry)
+        a.open_engine.connect(self.source_flow.open_engine)
         a.open_sample.connect(self.open_sample)
+        a.compare_requested.connect(lambda: compare_with(self))
         a.export_merged.connect(lambda: self.export_dialog("merged", c.current_layer))
         a.focus_timeline.connect(self.timeline.setFocus)
         a.focus_tree.connect(self.tree.setFocus)
@@ -135,12 +148,15 @@ class MainWindow(QMainWindow):
         self.timeline.export_requested.connect(self.export_dialog)
         self.tree.export_requested.connect(lambda p: self.export_dialog("path", c.current_layer, p))
         self.status_panel.warnings_requested.connect(self.show_warnings)
+        self.status_panel.findings_requested.connect(self.explorer.show_findings)
+        c.auditor.changed.connect(lambda: self.status_panel.show_findings(badge(c.auditor)))
         c.loading.connect(lambda _image, _sizes: self._show_loading())
         c.image_loaded.connect(self._show_new_image)
         c.restored.connect(self._show_restored)
         c.loaded.connect(self.loaded)
         c.failed.connect(self.message.show_error)
         c.exported.connect(self._exported)
+        c.packages_ready.connect(self._show_summary)
 
     # ---- rendering the controller's state ---------------------------------------------------------
     def _show_loading(self) -> None:
@@ -174,14 +190,20 @@ class MainWindow(QMainWindow):
             self.explorer.show_image()
         else:
             self.explorer.show_layer()
-        self.status_panel.show_summary(s)
+        self._show_summary()
         self.stack.setCurrentIndex(1)
         self._show_title()
         self.view_ready.emit()
 
+    def _show_summary(self) -> None:
+        """The status bar's summary of the image shown, with its OS once the package job named it."""
+        c = self.controller
+        if c.session is not None:
+            self.status_panel.show_summary(c.session, c.packages.os if c.packages is not None else None)
+
     def _show_title(self) -> None:
-        shown = self.controller.path if self.controller.session is not None else None
-        self.setWindowTitle(f"{shown.name} — LayerScope" if shown is not None else "LayerScope")
+        shown = self.controller.shown_name
+        self.setWindowTitle(f"{shown} — LayerScope" if shown is not None else "LayerScope")
 
     def _exported(self, res: ExportResult) -> None:
         self.exported.emit(res)
@@ -193,6 +215,11 @@ class MainWindow(QMainWindow):
         """Open ``path`` in this window (off the GUI thread)."""
         self.message.hide()
         self.controller.open_path(Path(path), remember)
+
+    def open_reference(self, text: str) -> None:
+        """Open what ``text`` names: a file, ``docker://...``, ``docker-daemon:...``, ``podman:...``."""
+        self.message.hide()
+        self.controller.open_reference(text)
 
     def _open_chosen(self, path: Path | None) -> None:
         if path is not None:
@@ -210,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def show_warnings(self) -> None:
         if self.session is not None:
-            show_warnings(self, self.session, self.path.name if self.path else "the image")
+            show_warnings(self, self.session, self.controller.shown_name or "the image")
 
     # ---- navigation ------------------------------------------------------------------------------
     def select_layer(self, layer: int) -> None:
@@ -242,6 +269,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
+        if compare_drop(self, event.modifiers(), paths[0]):  # Ctrl held: compare with the image shown
+            return
         self.open_path(paths[0])
         if len(paths) > 1:
             self.open_requested.emit(paths[1:])

@@ -55,12 +55,15 @@ class Job(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
-    def start(self) -> None:
-        QThreadPool.globalInstance().start(_Runner(self))
+    def start(self, pool: QThreadPool | None = None) -> None:
+        """Run on ``pool`` (the global pool when None; a flow whose jobs must not queue behind the
+        background jobs keeps its own, gui/space_flow.py)."""
+        (pool or QThreadPool.globalInstance()).start(_Runner(self))
 
     def _run(self) -> None:
+        fn, self._fn = self._fn, _spent  # what the function holds goes when it returns, off the GUI thread
         try:
-            result = self._fn(self)
+            result = fn(self)
         except Cancelled as exc:
             _let_go(exc)
             self.done = True
@@ -89,6 +92,10 @@ class Job(QObject):
             self.finished.emit(result)
 
 
+def _spent(_job: Job) -> None:
+    raise RuntimeError("a job runs once")
+
+
 def _let_go(exc: BaseException) -> None:
     """A job that stopped half-way: its traceback's frames hold what it had made (a half-loaded image,
     an open archive). Clear them now, so that reference counting frees it all at once, instead of a
@@ -105,3 +112,38 @@ class _Runner(QRunnable):
 
     def run(self) -> None:
         self.job._run()
+
+
+# ---- foreground work first ---------------------------------------------------------------------------
+_foreground = 0
+_foreground_lock = threading.Lock()
+COURTESY_SLEEP = 0.005
+"""How long a background job sleeps between two looks at whether foreground work still runs."""
+
+
+class foreground:  # a context manager, used as ``with foreground():``
+    """Marks work a user waits for (the treemap of a click); background jobs that check their cancel
+    through ``courteous`` pause meanwhile. Python threads share one interpreter lock: without this,
+    a zoom waits for every warm-up job's share of it."""
+
+    def __enter__(self) -> None:
+        global _foreground
+        with _foreground_lock:
+            _foreground += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        global _foreground
+        with _foreground_lock:
+            _foreground -= 1
+
+
+def courteous(cancelled: Callable[[], bool]) -> Callable[[], bool]:
+    """``cancelled`` for background work: it also waits while foreground work runs (never while
+    holding anything the foreground work needs: pass it only to work that shares no lock with it)."""
+
+    def check() -> bool:
+        while _foreground and not cancelled():
+            time.sleep(COURTESY_SLEEP)
+        return cancelled()
+
+    return check

@@ -66,3 +66,10 @@ def corpus() -> Path:
 def real_archives() -> list[Path]:
     """Every archive in shared/corpus/real (empty list when the corpus is absent)."""
     return sorted(REAL.glob("*.tar")) if REAL.is_dir() else []
+
+
+# The real daemons (tests/sources/daemons.py), declared once here so that each starts once per session
+# whichever test modules use them. Imported last: that module reads the names above.
+from tests.sources.daemons import dockerd, podman_service  # noqa: E402
+
+__all__ = ["dockerd", "podman_service"]

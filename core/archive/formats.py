@@ -13,6 +13,7 @@ class ArchiveFormat(StrEnum):
     OCI_ARCHIVE = "oci-archive"
     OCI_LAYOUT = "oci-layout"
     DOCKER_DIR = "docker-dir"
+    REGISTRY = "registry"
 
     @property
     def description(self) -> str:
@@ -26,4 +27,5 @@ FORMAT_NAMES: dict[ArchiveFormat, str] = {
     ArchiveFormat.OCI_ARCHIVE: "OCI image layout archive",
     ArchiveFormat.OCI_LAYOUT: "OCI image layout folder",
     ArchiveFormat.DOCKER_DIR: "unpacked docker save folder",
+    ArchiveFormat.REGISTRY: "registry image (distribution API)",
 }

@@ -8,6 +8,7 @@ images; ``oci-archive``; an OCI layout folder; and any of these as a whole gzip 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def open_archive(
     except OSError as exc:
         raise LayerScopeError(exc.strerror or str(exc), p) from exc
     return _read(ReadContext(container, p, list(container.warnings)), outer)
+
+
+def open_container(container: Container, path: Path, fmt: ArchiveFormat) -> Archive:
+    """Read an OCI image layout that a source other than a file lays out (a registry's blobs) with the
+    readers files use; ``fmt`` names the source. Raises what ``open_archive`` raises."""
+    archive = _read(ReadContext(container, path, list(container.warnings)), None)
+    return dataclasses.replace(archive, format=fmt)
 
 
 def _open_file(

@@ -135,6 +135,14 @@ class Archive:
     index_raw: bytes | None
     attestations: tuple[Mapping[str, Any], ...]
     warnings: tuple[str, ...]
+    source: str | None = None
+    """The reference it was opened by when it is not a plain path (``docker://alpine``,
+    ``docker-daemon:app:1``); ``path`` is then where its blobs are read from."""
+
+    @property
+    def label(self) -> str:
+        """What to call the archive in titles and output: the reference, else the path."""
+        return self.source or str(self.path)
 
     @property
     def format_name(self) -> str:

@@ -19,7 +19,8 @@ _COUNT = struct.Struct("<Q")
 _COLUMN = struct.Struct("<cQ")
 _BIG_ENDIAN = sys.byteorder == "big"
 _TEXT = ("utf-8", "surrogatepass")  # round-trips every str, lone surrogates included
-_BITS = {c: 8 * array(c).itemsize - 1 for c in _INT_CODES}
+_ITEM_SIZES = {c: array(c).itemsize for c in _INT_CODES}
+_BITS = {c: 8 * size - 1 for c, size in _ITEM_SIZES.items()}
 _LIMITS = {c: (-(1 << b), (1 << b) - 1) for c, b in _BITS.items()}
 T = TypeVar("T")
 
@@ -136,6 +137,15 @@ class PayloadReader:
         """One unsigned count."""
         return int(_COUNT.unpack(self._take(_COUNT.size))[0])
 
+    def skip(self, n: int) -> None:
+        """Pass over ``n`` bytes."""
+        self._take(n)
+
+    @property
+    def pos(self) -> int:
+        """Bytes read so far."""
+        return self._pos
+
     def raw(self) -> memoryview:
         """Bytes written by ``raw``."""
         return self._take(self.count())
@@ -155,6 +165,23 @@ class PayloadReader:
         if n is not None and len(arr) != n:
             raise CacheInvalid(f"column of {len(arr)} values where {n} were expected")
         return arr
+
+    def column(self, n: int) -> tuple[str, memoryview]:
+        """A column written by ``ints`` left as bytes: its array type code and its ``n`` values' bytes
+        (little-endian), for reading a few values by position without converting them all."""
+        code_b, size = _COLUMN.unpack(self._take(_COLUMN.size))
+        code = code_b.decode("latin-1")
+        if code not in _INT_CODES:
+            raise CacheInvalid(f"unknown column type {code!r}")
+        if size != n * _ITEM_SIZES[code]:
+            raise CacheInvalid(f"column of {size} bytes where {n} values were expected")
+        return code, self._take(size)
+
+    def strings_raw(self, n: int) -> memoryview:
+        """A table written by ``strings`` of ``n`` strings, left as its NUL-separated UTF-8 bytes."""
+        if self.count() != n:
+            raise CacheInvalid(f"a table of another count than {n} strings")
+        return self.raw()
 
     def strings(self, n: int | None = None) -> list[str]:
         """A table written by ``strings``; with ``n``, it must hold exactly ``n`` strings."""

@@ -21,6 +21,8 @@ class CacheKind(IntEnum):
 
     LAYER = 1
     FIGURES = 2
+    CI = 3
+    """``ci --json``'s figure sections, as text (``cache/figures.py``: ``CiParts``)."""
 
     @property
     def prefix(self) -> str:

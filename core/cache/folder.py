@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .fileformat import HEADER, CacheKind, key_digest, seal, unseal
-from .settings import log
+from .settings import warn
 
 SUFFIX = ".lsc"
 TEMP_PREFIX = ".tmp-"
@@ -50,7 +50,7 @@ class CacheFolder:
     def _fail(self, what: str, exc: OSError | None = None) -> None:
         if self.usable:
             detail = f" ({exc.strerror or exc})" if exc is not None else ""
-            log.warning(
+            warn(
                 "layerscope: cannot use the cache folder %s: %s%s; working without it",
                 self.path,
                 what,
@@ -81,6 +81,12 @@ class CacheFolder:
 
     def read(self, kind: CacheKind, key: str, code: bytes) -> memoryview | None:
         """The payload stored for ``key``, or None when absent, not ours, or invalid in any way."""
+        whole = self.read_file(kind, key, code)
+        return None if whole is None else memoryview(whole)[HEADER.size :]
+
+    def read_file(self, kind: CacheKind, key: str, code: bytes) -> bytes | None:
+        """The whole file stored for ``key`` (its payload from ``HEADER.size`` on), checked as ``read``
+        checks it, or None."""
         if not self._ready():
             return None
         p = self.file(kind, key)
@@ -88,14 +94,14 @@ class CacheFolder:
         if data is None:
             return None
         try:
-            payload = unseal(data, kind, code, key)
+            unseal(data, kind, code, key)
         except Exception:
             return None
         try:
             os.utime(p)  # used now: the last to be evicted
         except OSError:
             pass
-        return payload
+        return data
 
     def write(self, kind: CacheKind, key: str, code: bytes, payload: bytes) -> bool:
         """Store ``payload`` for ``key`` (atomically), then evict past the limit. False when not written."""

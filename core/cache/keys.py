@@ -16,7 +16,6 @@ import threading
 from collections.abc import Sequence
 
 from ..archive.records import Archive, ImageRecord, LayerDesc
-from ..layers.source import layer_blob
 
 _SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HASH_SLICE = 16 << 20
@@ -47,6 +46,8 @@ def verified_key(archive: Archive, desc: LayerDesc, stop: threading.Event | None
     (also when ``stop`` is set before the end).
 
     Raises MissingBlob when the archive does not ship the blob."""
+    from ..layers.source import layer_blob
+
     claim = layer_claim(desc)
     if claim is None:
         return None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 DEFAULT_MAX = 2 << 30
@@ -12,11 +12,22 @@ DEFAULT_MAX = 2 << 30
 MAX_ENV = "LAYERSCOPE_CACHE_MAX"
 """A size (``2G``, ``500MB``, ``1.5GiB``, bytes); 0 turns the cache off."""
 
-log = logging.getLogger("layerscope.cache")
+LOGGER = "layerscope.cache"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _state = {"enabled": True}
 _limit: list[int | None] = [None]
+
+
+def warn(message: str, *args: object) -> None:
+    """Log a warning of the cache (logging is imported here, when a warning comes: most commands never
+    warn; where it cannot be imported, e.g. in a chrooted process, the line goes to stderr)."""
+    try:
+        import logging
+    except ImportError:
+        print(message % args, file=sys.stderr)
+        return
+    logging.getLogger(LOGGER).warning(message, *args)
 
 
 def parse_size(text: str) -> int:
@@ -52,7 +63,7 @@ def max_size() -> int:
     except ValueError as exc:
         if _state.setdefault("warned_max", False) is False:
             _state["warned_max"] = True
-            log.warning("layerscope: %s=%s: %s; using %d bytes", MAX_ENV, text, exc, DEFAULT_MAX)
+            warn("layerscope: %s=%s: %s; using %d bytes", MAX_ENV, text, exc, DEFAULT_MAX)
         return DEFAULT_MAX
 
 

@@ -23,6 +23,8 @@ from .version import code_version
 if TYPE_CHECKING:
     from ..dive_figures import DiveFigures
     from ..waste import LayerScopeFigures
+    from .ci import CiParts
+    from .lookup import LayerPaths
 
 
 class Store:
@@ -49,6 +51,23 @@ class Store:
             return None
         budget.charge(n, nbytes, f"layer {desc.index}")
         return stored
+
+    def layer_paths(self, desc: LayerDesc) -> LayerPaths | None:
+        """The stored index of the layer ``desc`` describes, searchable without decoding (``lookup``),
+        or None when absent or invalid. Nothing is charged: no entry is kept."""
+        from .fileformat import HEADER
+        from .lookup import LayerPaths
+
+        key = layer_key(desc)
+        if key is None:
+            return None
+        data = self.folder.read_file(CacheKind.LAYER, key, code_version())
+        if data is None:
+            return None
+        try:
+            return LayerPaths(data, HEADER.size)
+        except Exception:
+            return None
 
     def save_layer(self, key: str, stored: StoredLayer) -> bool:
         """Keep ``stored`` under ``key`` (a key verified against the layer's bytes)."""
@@ -92,6 +111,39 @@ class Store:
         if key is None:
             return False
         return self.folder.write(CacheKind.FIGURES, key, code_version(), encode_figures(dive, ours))
+
+    def load_ci(self, image: ImageRecord, base_layers: int) -> CiParts | None:
+        """What ``ci --json`` printed of ``image``'s figures earlier (``CiParts``), or None."""
+        from .ci import decode_ci
+
+        key = figures_key(image, [layer_key(d) for d in image.layers], base_layers)
+        if key is None:
+            return None
+        payload = self.folder.read(CacheKind.CI, key, code_version())
+        if payload is None:
+            return None
+        try:
+            return decode_ci(payload)
+        except Exception:
+            return None
+
+    def save_ci(
+        self, image: ImageRecord, layer_keys: list[str | None], base_layers: int, parts: CiParts
+    ) -> bool:
+        """Keep ``parts`` of ``image`` whose layers were verified as ``layer_keys``."""
+        from .ci import encode_ci
+        from .columns import Unencodable
+
+        if layer_keys != [layer_key(d) for d in image.layers]:
+            return False
+        key = figures_key(image, layer_keys, base_layers)
+        if key is None:
+            return False
+        try:
+            payload = encode_ci(parts)
+        except Unencodable:
+            return False
+        return self.folder.write(CacheKind.CI, key, code_version(), payload)
 
 
 _lock = threading.Lock()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from pathlib import Path
+import os
 
 from .. import __version__
 
@@ -17,12 +17,17 @@ from .. import __version__
 def code_version() -> bytes:
     """32 bytes: sha256 over the package version and every .py file of layerscope.core."""
     h = hashlib.sha256(__version__.encode())
-    root = Path(__file__).resolve().parent.parent
-    for p in sorted(root.rglob("*.py")):
-        rel = p.relative_to(root).as_posix()
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    rels = []
+    for folder, subs, names in os.walk(root):  # os.walk, not Path.rglob: a third of the time
+        subs[:] = [d for d in subs if d != "__pycache__"]
+        base = os.path.relpath(folder, root).replace(os.sep, "/")
+        rels += [n if base == "." else f"{base}/{n}" for n in names if n.endswith(".py")]
+    for rel in sorted(rels):
         h.update(len(rel).to_bytes(4, "little") + rel.encode())
         try:
-            data = p.read_bytes()
+            with open(os.path.join(root, rel), "rb") as f:
+                data = f.read()
         except OSError:
             data = b"?"
         h.update(len(data).to_bytes(8, "little") + data)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..layers.index import load_image
-from ..usecases.files import file_bytes, find_file
-from ..usecases.image import check_layer, open_image
+from ..usecases.files import file_bytes, image_file
+from ..usecases.image import open_image
 from .exit import EXIT_OK
-from .image_options import add_image_options
+from .image_options import add_image_options, source_options
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -23,13 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the file's bytes. Raises LayerScopeError (no such file, a folder, not a regular file)."""
-    with open_image(args.file, args.image, args.platform) as (archive, im):
-        layers = load_image(archive, im)
-        if args.layer is not None:
-            check_layer(archive, im, args.layer)
-        found = find_file(archive, layers, args.path, args.layer)
+    with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
+        found = image_file(archive, im, args.path, args.layer)
         out = sys.stdout.buffer
-        for chunk in file_bytes(archive, layers, found):
+        for chunk in file_bytes(archive, im.layers[found.layer], found):
             out.write(chunk)
         out.flush()
     return EXIT_OK

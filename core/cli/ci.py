@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..display import human_size
-from ..dive_figures import DiveFigures
 from ..errors import LayerScopeError
 from ..rules import RULES, evaluate, load_rules
-from ..usecases.figures import ci_figures
 from ..usecases.image import open_image
-from ..waste import LayerScopeFigures
 from .exit import EXIT_FAILED, EXIT_OK
-from .image_options import add_image_options
+from .image_options import add_image_options, source_options
+
+if TYPE_CHECKING:
+    from ..dive_figures import DiveFigures
+    from ..waste import LayerScopeFigures
 
 SHOWN_INEFFICIENT = 20
 """dive's inefficient files listed in the text form."""
@@ -62,27 +63,34 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.ci_config, options)
     if args.base_layers < 0:
         raise LayerScopeError(f"--base-layers {args.base_layers}: not a number of layers (0 or more)")
-    with open_image(args.file, args.image, args.platform) as (archive, im):
+    with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
         if args.base_layers > len(im.layers):
             raise LayerScopeError(
-                f"--base-layers {args.base_layers}: the image has only {len(im.layers)} layers", archive.path
+                f"--base-layers {args.base_layers}: the image has only {len(im.layers)} layers", archive.label
             )
-        dive, ours = ci_figures(archive, im, args.base_layers)
-    results = evaluate(rules, dive)
-    passed = all(r["status"] != "fail" for r in results)
+        if args.json:
+            from ..usecases.figures import ci_json_parts
+
+            parts = ci_json_parts(archive, im, args.base_layers)
+        else:
+            from ..usecases.figures import ci_figures
+
+            dive, ours = ci_figures(archive, im, args.base_layers)
     if args.json:
-        doc = {
-            "image": im.name,
-            "dive": dive.as_json(),
-            "layerscope": ours.as_json(),
-            "rules": results,
-            "passed": passed,
-        }
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False))  # the C encoder; json.dump is not
-        sys.stdout.write("\n")
+        results = evaluate(rules, parts.dive)
+        passed = all(r["status"] != "fail" for r in results)
+        # json.dumps of the whole document, its figure sections spliced in as the text they were kept
+        # as (the C encoder; json.dump is not): the same bytes as one json.dumps(doc, ensure_ascii=False)
+        sys.stdout.write(
+            f'{{"image": {json.dumps(im.name, ensure_ascii=False)}, "dive": {parts.dive_json}, '
+            f'"layerscope": {parts.ours_json}, "rules": {json.dumps(results, ensure_ascii=False)}, '
+            f'"passed": {json.dumps(passed)}}}\n'
+        )
     else:
+        results = evaluate(rules, dive)
+        passed = all(r["status"] != "fail" for r in results)
         out = sys.stdout
-        out.write(f"{archive.path} ({im.describe()}): {len(im.layers)} layers\n\n")
+        out.write(f"{archive.label} ({im.describe()}): {len(im.layers)} layers\n\n")
         _print_dive(out, dive)
         _print_ours(out, ours)
         _print_results(out, results, passed)

@@ -12,7 +12,7 @@ from ..export.spec import run as run_export
 from ..layers.index import load_image
 from ..usecases.image import open_image
 from .exit import EXIT_OK
-from .image_options import add_image_options
+from .image_options import add_image_options, source_options
 
 SHOWN_SKIPPED = 50
 """Skipped items listed by name after the summary."""
@@ -60,9 +60,9 @@ def spec_of(args: argparse.Namespace) -> ExportSpec:
 
 def run(args: argparse.Namespace) -> int:
     """Export, then print what was written, skipped and warned about. Raises LayerScopeError."""
-    with open_image(args.file, args.image, args.platform) as (archive, im):
+    with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
         spec = spec_of(args)
-        export_layer(spec, len(im.layers), archive.path)  # before reading any layer
+        export_layer(spec, len(im.layers), archive.label)  # before reading any layer
         res = run_export(spec, LayerStack(archive, load_image(archive, im)))
     if spec.what is What.STORED:
         print(f"layerscope: wrote layer {spec.layer} as stored ({res.bytes} bytes) to {res.dest}")

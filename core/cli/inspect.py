@@ -7,14 +7,16 @@ import json
 import sys
 from typing import Any, TextIO
 
-from ..archive.open import open_archive
 from ..archive.records import Archive, ImageRecord
 from ..display import human_size, readable_command
 from ..layers.index import load_image
-from ..usecases.image import chosen_images
+from ..merge import merge
+from ..packages.os_release import identify_os
+from ..packages.reading import MetadataReader, Warnings, tree_reader
+from ..usecases.image import chosen_images, open_reference
 from ..usecases.summary import all_warnings, archive_summary, image_summary, verify
 from .exit import EXIT_OK
-from .image_options import add_image_options
+from .image_options import add_image_options, source_options
 
 SHOWN_EMPTY_STEPS = 6
 """History steps without a layer listed by name in the text form."""
@@ -35,9 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the archive's summary, as text or JSON. Raises LayerScopeError."""
     out: TextIO = sys.stdout
-    with open_archive(args.file) as archive:
-        images = chosen_images(archive, args.image, args.platform)
-        summaries = [image_summary(archive, im, load_image(archive, im)) for im in images]
+    with open_reference(args.file, args.platform, source_options(args)) as (archive, ref):
+        images = chosen_images(archive, args.image if args.image is not None else ref.image, args.platform)
+        summaries = [_summary(archive, im) for im in images]
         if args.verify:
             for im in images:
                 verify(archive, im)
@@ -51,10 +53,23 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary(archive: Archive, im: ImageRecord) -> dict[str, Any]:
+    """``image_summary`` plus the OS its files name (``os``: id, version_id, pretty_name, or null)."""
+    layers = load_image(archive, im)
+    s = image_summary(archive, im, layers)
+    found = identify_os(tree_reader(MetadataReader(archive, layers, Warnings()), merge(layers)))
+    s["os"] = (
+        None
+        if found is None
+        else {"id": found.id, "version_id": found.version_id, "pretty_name": found.pretty_name}
+    )
+    return s
+
+
 def _print_text(
     out: TextIO, archive: Archive, images: list[ImageRecord], summaries: list[dict[str, Any]]
 ) -> None:
-    out.write(f"{archive.path}: {archive.format_name}\n")
+    out.write(f"{archive.label}: {archive.format_name}\n")
     for im, s in zip(images, summaries, strict=True):
         _print_image(out, archive.images.index(im), im, s)
     if archive.attestations:
@@ -72,6 +87,10 @@ def _print_image(out: TextIO, n: int, im: ImageRecord, s: dict[str, Any]) -> Non
         f"{'  [' + str(im.platform) + ']' if im.platform else ''}\n"
     )
     out.write(f"  config {im.config_digest}\n")
+    found = s.get("os")
+    if found:
+        words = found["pretty_name"] or " ".join(filter(None, (found["id"], found["version_id"])))
+        out.write(f"  os {words}\n")
     total = sum(ly["size"] for ly in s["layers"])
     out.write(f"  {len(s['layers'])} layers, {human_size(total)} stored\n")
     out.write(f"  {'#':>3}  {'digest':<19}  {'comp':<5} {'size':>9} {'entries':>8}  created_by\n")

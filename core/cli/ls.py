@@ -14,7 +14,7 @@ from ..merge import merge
 from ..usecases.image import check_layer, open_image
 from ..usecases.listing import Row, listing
 from .exit import EXIT_OK
-from .image_options import add_image_options
+from .image_options import add_image_options, add_layer_view_options, source_options
 
 CHANGE_MARKS = {
     ChangeKind.ADDED: "+",
@@ -28,19 +28,13 @@ CHANGE_MARKS = {
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """FILE, the image choice, --layer, --view and --json."""
     add_image_options(p)
-    p.add_argument("--layer", type=int, metavar="N", help="layer index (default: the top layer)")
-    p.add_argument(
-        "--view",
-        choices=[v.value for v in View],
-        default=View.MERGED.value,
-        help="merged: the filesystem up to the layer (default); layer: the layer's own changes",
-    )
+    add_layer_view_options(p, "the layer's own changes")
     p.add_argument("--json", action="store_true", help="print a JSON array, one row per line")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the rows, as text or JSON. Raises LayerScopeError."""
-    with open_image(args.file, args.image, args.platform) as (archive, im):
+    with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
         layer = check_layer(archive, im, len(im.layers) - 1 if args.layer is None else args.layer)
         tree = merge(load_image(archive, im), upto=layer, archive=archive)
         rows = listing(tree, layer, View(args.view))

@@ -7,6 +7,7 @@ decided here only.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -81,7 +82,7 @@ class LayerStack:
         return tree
 
 
-def export_layer(spec: ExportSpec, layer_count: int, source: Path | None = None) -> int:
+def export_layer(spec: ExportSpec, layer_count: int, source: str | os.PathLike[str] | None = None) -> int:
     """The layer ``spec`` is about: its own, or the top one. Raises LayerScopeError when out of range."""
     layer = layer_count - 1 if spec.layer is None else spec.layer
     if not 0 <= layer < layer_count:
@@ -98,7 +99,7 @@ def run(
     """Do the export ``spec`` asks for. Raises LayerScopeError (layer out of range, path not in the
     export), ExportError (destination exists, disk full, ...), Cancelled, CorruptArchive."""
     archive = image.archive
-    layer = export_layer(spec, len(image.layers), archive.path)
+    layer = export_layer(spec, len(image.layers), archive.label)
     if spec.what is What.STORED:
         return export_as_stored(
             archive,

@@ -26,10 +26,10 @@ def iter_contents(
     seeking = seekable_source(archive, desc)  # a gzip layer with checkpoints: long gaps are seeks
     if seeking is None:
         src = layer_source(archive, desc)
-        yield from iter_member_data(src, wanted, label=f"layer {desc.index}", path=archive.path)
+        yield from iter_member_data(src, wanted, label=f"layer {desc.index}", path=archive.label)
         return
     try:
-        yield from iter_member_data(seeking, wanted, label=f"layer {desc.index}", path=archive.path)
+        yield from iter_member_data(seeking, wanted, label=f"layer {desc.index}", path=archive.label)
     finally:
         seeking.close()
 
@@ -40,7 +40,7 @@ def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | N
     Raises LayerScopeError when the entry is not a file; MissingBlob, CorruptArchive.
     """
     if entry.type != EntryType.FILE:
-        raise LayerScopeError(f"/{entry.path} is a {entry.type}, not a file", archive.path)
+        raise LayerScopeError(f"/{entry.path} is a {entry.type}, not a file", archive.label)
     want = entry.size if limit is None else min(limit, entry.size)
     parts: list[bytes] = []
     got = 0
@@ -55,5 +55,5 @@ def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | N
         try:
             data = unsparse(data, entry.sparse, entry.size, want)
         except CorruptArchive as exc:
-            raise CorruptArchive(f"layer {desc.index}: /{entry.path}: {exc.message}", archive.path) from exc
+            raise CorruptArchive(f"layer {desc.index}: /{entry.path}: {exc.message}", archive.label) from exc
     return data[:want]

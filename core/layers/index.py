@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from ..archive.records import Archive, ImageRecord, LayerDesc
-from ..cache.columns import Unencodable
-from ..cache.keys import Verification, layer_key
-from ..cache.layers import CountingBudget, StoredLayer, strip_label
-from ..cache.store import Store, default_store
 from ..entry import Entry
 from ..errors import CorruptArchive, UnsupportedFormat
 from ..kinds import Compression
@@ -24,8 +20,15 @@ from ..progress import CancelCheck, CountProgress, StageProgress
 from ..tar.budget import IndexBudget
 from ..tar.index import IndexResult, read_entries
 from ..tar.source import BufferSource
-from .seekable import save_checkpoints
-from .source import layer_blob, layer_source
+
+if TYPE_CHECKING:  # the cache is imported where used: LayerIndex's users (figures, views) need none of it
+    from ..cache.store import Store
+
+
+def _default_store() -> Store | None:
+    from ..cache.store import default_store
+
+    return default_store()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,7 @@ class LayerCache:
 
     indexes: dict[str, LayerIndex] = field(default_factory=dict)
     budget: IndexBudget = field(default_factory=IndexBudget)
-    store: Store | None = field(default_factory=default_store)
+    store: Store | None = field(default_factory=_default_store)
     verified: dict[str, str] = field(default_factory=dict)
 
     def get(self, desc: LayerDesc) -> LayerIndex | None:
@@ -94,6 +97,10 @@ def index_layer(
     cached = cache.get(desc) or _from_store(archive, desc, cache)
     if cached is not None:
         return cached
+    from ..cache.keys import Verification, layer_key
+    from ..cache.layers import CountingBudget
+    from .source import layer_source
+
     label = f"layer {desc.index}"
     src = layer_source(archive, desc)
     budget = cache.budget if cache.store is None else CountingBudget(cache.budget)
@@ -114,7 +121,7 @@ def index_layer(
             verifying.cancel()
         if exc.path is not None:
             raise
-        raise type(exc)(exc.message, archive.path) from exc
+        raise type(exc)(exc.message, archive.label) from exc
     except BaseException:
         if verifying is not None:
             verifying.cancel()
@@ -142,6 +149,9 @@ def _from_store(archive: Archive, desc: LayerDesc, cache: LayerCache) -> LayerIn
     store = cache.store
     if store is None:
         return None
+    from ..cache.keys import layer_key
+    from .source import layer_blob
+
     stored = store.load_layer(desc, cache.budget)
     if stored is None:
         return None
@@ -170,6 +180,10 @@ def _to_store(
 ) -> None:
     """Keep a fresh index in the persistent cache under ``key``, the layer's key when its bytes were
     checked against its digest (None: they were not, or did not match)."""
+    from ..cache.columns import Unencodable
+    from ..cache.layers import StoredLayer, strip_label
+    from .seekable import save_checkpoints
+
     try:
         warnings = strip_label(res.warnings, f"layer {desc.index}")
     except Unencodable:
@@ -241,20 +255,41 @@ def load_image(
     compressed = [d for d in layers if d.compression.is_supported]
     if len(compressed) < 2 or workers < 2:
         return [one(d) for d in layers]
+    # threads of our own, not concurrent.futures: its import (and logging's) is 10 ms of every command
     results: dict[int, LayerIndex] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futs: dict[int, Future[LayerIndex]] = {d.index: pool.submit(one, d) for d in compressed}
-        try:
-            for d in layers:
-                if d.index not in futs:
-                    results[d.index] = one(d)
-            for i, f in futs.items():
-                results[i] = f.result()
-        except BaseException:
-            stop.set()
-            for f in futs.values():
-                f.cancel()
-            raise
+    failed: dict[int, BaseException] = {}
+    todo = list(compressed)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while not stop.is_set() and not failed:
+            with lock:
+                if not todo:
+                    return
+                d = todo.pop(0)
+            try:
+                results[d.index] = one(d)
+            except BaseException as exc:  # raised by the caller, in layer order
+                failed[d.index] = exc
+
+    threads = [threading.Thread(target=work, name="layerscope index") for _ in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        wanted = {d.index for d in compressed}
+        for d in layers:
+            if d.index not in wanted:
+                results[d.index] = one(d)
+        for t in threads:
+            t.join()
+    except BaseException:
+        stop.set()
+        for t in threads:
+            t.join()
+        raise
+    for d in compressed:
+        if d.index in failed:
+            raise failed[d.index]
     return [results[d.index] for d in layers]
 
 

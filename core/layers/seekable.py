@@ -98,6 +98,6 @@ def seekable_source(archive: Archive, desc: LayerDesc) -> SeekingSource | None:
     if cp is None:
         return None
     try:
-        return SeekingSource(GzipSeeker(blob, cp, f"layer {desc.index}", archive.path))
+        return SeekingSource(GzipSeeker(blob, cp, f"layer {desc.index}", archive.label))
     except ValueError:
         return None

@@ -56,7 +56,7 @@ def _check_diff_id(archive: Archive, d: LayerDesc, blob: Blob, cancelled: Cancel
     if d.compression.is_plain and d.digest == d.diff_id:
         return []  # the same bytes as the blob, checked already
     try:
-        read = decompressed_reader(blob.open(), d.compression, f"layer {d.index}", archive.path)
+        read = decompressed_reader(blob.open(), d.compression, f"layer {d.index}", archive.label)
         got, _n = sha256_stream(read, None, cancelled)
     except Cancelled:
         raise

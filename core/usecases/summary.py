@@ -58,7 +58,7 @@ def archive_summary(archive: Archive, images: list[dict[str, Any]]) -> dict[str,
     """The JSON object ``inspect --json`` prints: the archive's format around ``images`` (from
     image_summary), with every warning of the archive and the images."""
     return {
-        "file": str(archive.path),
+        "file": archive.label,
         "format": archive.format,
         "format_name": archive.format_name,
         "compressed": archive.outer_compression,
@@ -86,4 +86,4 @@ def verify(
     problems = verify_image(archive, image, progress, cancelled)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise CorruptArchive(f"{problems[0]}{more}", archive.path)
+        raise CorruptArchive(f"{problems[0]}{more}", archive.label)

@@ -171,7 +171,10 @@ class Actions(QObject):
     open_file = Signal()
     open_folder = Signal()
     open_recent = Signal(str)
+    open_registry = Signal()
+    open_engine = Signal(str)  # a SourceKind word: docker-daemon or podman
     open_sample = Signal()
+    compare_requested = Signal()  # File > Compare With… (gui/compare/)
     export_merged = Signal()
     image_chosen = Signal(int)  # the image's number in the archive
     filter_edited = Signal(str, bool)  # text, regex
@@ -202,7 +205,34 @@ class Actions(QObject):
         self.open_folder_action = a(
             "Open &Folder (OCI layout)…", self, self.open_folder.emit, None, "open-folder"
         )
+        self.registry_action = a(
+            "Open from a &Registry…",
+            self,
+            self.open_registry.emit,
+            "Ctrl+Shift+O",
+            "open",
+            "Open an image in a registry (docker.io, ghcr.io, your own) without a Docker engine",
+        )
+        self.docker_action = a(
+            "Open from &Docker…",
+            self,
+            lambda: self.open_engine.emit("docker-daemon"),
+            None,
+            None,
+            "Open an image of the local Docker engine",
+        )
+        self.podman_action = a(
+            "Open from &Podman…",
+            self,
+            lambda: self.open_engine.emit("podman"),
+            None,
+            None,
+            "Open an image of the local Podman store",
+        )
         self.sample_action = a("Open the &Sample Image", self, self.open_sample.emit, None, "sample")
+        self.compare_action = a(
+            "Compare &With…", self, self.compare_requested.emit, None, None, "Compare this image with another"
+        )
         self.export_merged_action = a(
             "&Export Merged Filesystem…", self, self.export_merged.emit, None, "export"
         )
@@ -255,6 +285,7 @@ class Actions(QObject):
         self.about_action = a("&About LayerScope", self, self.show_about, None, "about")
         self.all_actions = [
             self.open_action,
+            self.registry_action,
             self.close_action,
             self.quit_action,
             self.toggle_mode_action,
@@ -270,10 +301,14 @@ class Actions(QObject):
         m = bar.addMenu("&File")
         m.addAction(self.open_action)
         m.addAction(self.open_folder_action)
+        m.addAction(self.registry_action)
+        m.addAction(self.docker_action)
+        m.addAction(self.podman_action)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self.fill_recent)
         m.addMenu(self.recent_menu)
         m.addAction(self.sample_action)
+        m.addAction(self.compare_action)
         m.addSeparator()
         m.addAction(self.export_merged_action)
         m.addSeparator()
@@ -458,6 +493,7 @@ class Actions(QObject):
             self.hide_action,
             self.find_action,
             self.export_merged_action,
+            self.compare_action,
         ):
             act.setEnabled(on)
         self.image_combo.setEnabled(on and self.image_combo.count() > 1)

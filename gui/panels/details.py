@@ -98,12 +98,23 @@ class FilePanel(QWidget):
         split.setSizes([380, 700])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(split)
+        self.pages = QStackedWidget()  # the row's details; or, while no row is, the overview
+        self.pages.addWidget(split)
+        self._overview: QWidget | None = None
+        lay.addWidget(self.pages)
         self.current_preview: Preview | None = None
         self.open_url: Callable[[QUrl], bool] = _open_url
 
+    def set_overview(self, overview: QWidget) -> None:
+        """What the panel shows while no row is selected (gui/panels/overview.py)."""
+        self._overview = overview
+        self.pages.addWidget(overview)
+        self.pages.setCurrentWidget(overview)
+
     # ---- showing a row ------------------------------------------------------------------------------
     def clear(self) -> None:
+        if self._overview is not None:
+            self.pages.setCurrentWidget(self._overview)
         self.current_preview = None
         self.session = None  # a replaced image must not stay alive here (issue 13, memory)
         self.row = None
@@ -119,6 +130,7 @@ class FilePanel(QWidget):
         (which the controller reads, see ``show_preview``)."""
         self.session = session
         self.row = row
+        self.pages.setCurrentIndex(0)
         lines = [f"<b>/{html.escape(row.path)}</b>"]
         lines += _removal_lines(session, row) if row.removed else _kind_lines(row)
         if row.entry is not None:

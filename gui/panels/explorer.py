@@ -29,11 +29,15 @@ from ..navigation import History, Place
 from ..scratch import scratch_folder
 from .details import FilePanel
 from .file_tree import MAX_EXPANDED_CHANGES, FileTreePanel, Landing
+from .findings import FindingsPanel
+from .history import HistoryPanel
 from .json_view import ImageDocuments
 from .layer_info import LayerInfoPanel
 from .legend import Legend
 from .matches import MatchBar
+from .packages import PackagesPanel
 from .path_bar import PathBar
+from .space_views import SpaceViews
 from .timeline import TimelinePanel
 from .waste import WastePanel
 
@@ -88,12 +92,19 @@ class Explorer(QSplitter):
         self.tabs.addTab(self.layer_info, "Layer")
         self.documents.add_to(self.tabs)
         self.tabs.addTab(self.waste_panel, "Waste")
+        self.packages_panel = PackagesPanel()
+        self.history_panel = HistoryPanel()
+        self.tabs.addTab(self.packages_panel, "Packages")
+        self.tabs.addTab(self.history_panel, "History")
+        self.findings_panel = FindingsPanel()  # the audit (gui/auditor.py)
+        self.tabs.addTab(self.findings_panel, "Findings")
         self.addWidget(self.top)
         self.addWidget(self.tabs)
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
         self.setSizes([430, 300])
         self._connect(controller)
+        self.space = SpaceViews(self, controller)  # the treemap, the overview, the waste's groups
 
     def _connect(self, c: Controller) -> None:
         self.legend.connect_to(c)
@@ -101,9 +112,21 @@ class Explorer(QSplitter):
         self.file_panel.path_requested.connect(self.go_to_path)
         self.file_panel.failed.connect(self.note)
         self.waste_panel.path_requested.connect(self.show_wasted_path)
+        self.findings_panel.connect_to(c.auditor)
+        self.findings_panel.path_requested.connect(self.show_stored_path)
+        self.findings_panel.layer_requested.connect(c.select_layer)
+        self.findings_panel.title_changed.connect(
+            lambda t: self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), t)
+        )
         c.loading.connect(self._show_loading)
         c.view_changed.connect(self._show_view)
-        self.timeline.layer_selected.connect(lambda n: c.select_layer(n) if n != c.current_layer else None)
+        c.waste_ready.connect(lambda: self.waste_panel.show_rows(c.waste_rows))
+        c.packages_ready.connect(self._show_packages)
+        self.packages_panel.file_requested.connect(self.show_package_file)
+        self.history_panel.layer_selected.connect(c.select_layer)
+        c.layer_changed.connect(self.packages_panel.show_layer)
+        c.layer_changed.connect(self.history_panel.show_layer)
+        self.timeline.layer_selected.connect(self._layer_selected)
         self.file_panel.layer_requested.connect(c.select_layer)
         self.tree.row_selected.connect(self._row_selected)
         c.layer_changed.connect(self.timeline.show_layer)
@@ -147,6 +170,16 @@ class Explorer(QSplitter):
         ]
         self._show_history()
 
+    def _layer_selected(self, layer: int) -> None:
+        """A row of the timeline became current: show its layer. While an image is read, only the
+        user's own choice counts (the timeline also gets a current row when it takes the focus)."""
+        c = self._controller
+        if c.reading:
+            if self.timeline.choosing:
+                c.select_layer(layer)
+        elif layer != c.current_layer:
+            c.select_layer(layer)
+
     def _row_selected(self, row: Row) -> None:
         self.path_bar.show_path(row.path)
         self.matches.show_current(row.path)
@@ -156,8 +189,10 @@ class Explorer(QSplitter):
             self._controller.preview(row)
 
     def _show_loading(self, image: ImageRecord, sizes: dict[int, int]) -> None:
-        """An image is being read: its timeline first, the rest waits for it."""
-        self.timeline.show_steps(image.history, sizes)
+        """An image is being read: its timeline first, the rest waits for it (a layer the user
+        selects in it meanwhile stays selected, and is shown once the image is loaded)."""
+        self.timeline.show_steps(image.history, sizes, self._controller.asked_layer)
+        self.timeline.timeline_model.set_package_summaries({})
         if self.tree.tree_model.view is not None:
             self._kept = (self.tree.wanted_path, self.tree.expanded_paths())
             self.tree.show_view(None, keep_expanded=False)
@@ -170,6 +205,9 @@ class Explorer(QSplitter):
         self.tree.show_view(None, keep_expanded=False)
         self.file_panel.clear()
         self.waste_panel.show_rows(None)
+        self.space.clear()
+        self.packages_panel.show_info(None)
+        self.history_panel.show_history(None)
         for panel in self.documents.panels.values():
             panel.set_document(None)
         self.layer_info.show_layer(None, None)
@@ -201,6 +239,42 @@ class Explorer(QSplitter):
         self._land(self.tree.show_view(c.view, path, keep_expanded=False, opened=opened))
         self.layer_info.show_layer(s, layer)
         self._show_history()
+        self._show_packages()
+
+    def _show_packages(self) -> None:
+        """What the package job found about the image shown (the build steps and OS, then the
+        packages): the Packages and History tabs, the timeline's package column."""
+        c = self._controller
+        s, info = c.session, c.packages
+        if s is None:
+            return
+        nodes, changes = s.tree.nodes, s.tree.changes
+
+        def exists(path: str, layer: int | None) -> bool:
+            return path in nodes if layer is None else 0 <= layer < len(changes) and path in changes[layer]
+
+        self.packages_panel.exists = exists
+        self.packages_panel.show_info(info, len(s.layers) - 1)
+        self.packages_panel.show_layer(c.current_layer)
+        steps = info.steps if info is not None else None
+        self.history_panel.show_history(steps, s.image.name, reading=info is None or not info.done)
+        self.history_panel.show_layer(c.current_layer)
+        summaries = info.summaries if info is not None and info.history is not None else {}
+        self.timeline.timeline_model.set_package_summaries(summaries)
+
+    def show_package_file(self, path: str, layer: int, own: bool) -> None:
+        """A package's file: in the view shown when it has it, else in ``layer``'s view (``own``: its
+        own changes, else merged; the nearest folder when the path is not there); the filter is
+        cleared when it hides the path."""
+        c, shown, view = self._controller, self.shown_place(), self.tree.tree_model.view
+        if c.session is None or shown is None or view is None:
+            return
+        if not self.tree.tree_model.index_for_path(path).isValid() and c.filter_text:
+            c.set_filter("", c.regex)
+        if _holds(view, path):
+            self.navigate(Place(shown.layer, shown.own_changes, path))
+        else:
+            self.navigate(Place(layer, own, path))
 
     def _show_view(self) -> None:
         """The controller's new view of a layer: the place is kept (or is the pending jump's)."""
@@ -391,20 +465,37 @@ class Explorer(QSplitter):
         self.navigate(Place(layer, True, path.strip("/")))
         self.tabs.setCurrentWidget(self.file_panel)
 
+    def show_stored_path(self, path: str, layer: int) -> None:
+        """A finding: its path in the own changes of the layer that stores it (the tab stays)."""
+        c = self._controller
+        if c.filter_text:
+            c.set_filter("", c.regex)
+        self.navigate(Place(layer, True, path.strip("/")))
+
+    def show_findings(self) -> None:
+        """The Findings tab (the status bar's findings button)."""
+        self.tabs.setCurrentWidget(self.findings_panel)
+
     def materialize(self, paths: list[str]) -> list[Path]:
-        """Temporary copies of files and folders from the tree, for dragging them out of the window."""
+        """Temporary copies of files and folders from the tree, for dragging them out of the window.
+
+        The drop target asks for them on the GUI thread, in the middle of the drop: only what copies
+        in a blink is copied (DRAG_MAX_BYTES, DRAG_MAX_ENTRIES); anything larger is refused with a
+        note that points to Export, which copies it in the background with progress."""
         s, view = self._controller.session, self.tree.tree_model.view
         if s is None or view is None:
             return []
         out = []
         for p in paths:
             row = self.tree.tree_model.row_info(p)
+            too_much = _too_much_to_drag(view, row)
+            if too_much is not None:
+                self.note.emit(f"/{p} {too_much}: too much to copy while dragging; use Export… instead")
+                continue
             folder = scratch_folder("drag")
             try:
                 if row.type is EntryType.DIR:
                     copy = write_folder_copy(s, row, view.top, view.layer_view, folder)
-                    if row.size > MAX_FOLDER_COPY_BYTES:
-                        self.note.emit(f"/{p} holds {human_size(row.size)}: too much to drag, use Export")
                 else:
                     copy = write_copy(s, row, folder)
             except LayerScopeError as e:
@@ -413,6 +504,31 @@ class Explorer(QSplitter):
             if copy is not None:
                 out.append(copy)
         return out
+
+
+DRAG_MAX_BYTES = 8_000_000
+"""A file or folder dragged out of the tree is copied during the drop, on the GUI thread: up to this
+many bytes (a few milliseconds to read and write); beyond, Export does it."""
+DRAG_MAX_ENTRIES = 500
+"""... and a folder with up to this many entries below it."""
+
+
+def _too_much_to_drag(view: FileView, row: Row) -> str | None:
+    """Why ``row`` is too large to copy during a drop (None: it is not). Counts at most
+    DRAG_MAX_ENTRIES + 1 entries below a folder."""
+    if row.size > min(DRAG_MAX_BYTES, MAX_FOLDER_COPY_BYTES):
+        return f"holds {human_size(row.size)}"
+    if row.type is not EntryType.DIR:
+        return None
+    count, stack = 0, [row.path]
+    while stack:
+        folder = stack.pop()
+        for name in view.children(folder):
+            count += 1
+            if count > DRAG_MAX_ENTRIES:
+                return f"holds more than {DRAG_MAX_ENTRIES:,} entries"
+            stack.append(f"{folder}/{name}" if folder else name)
+    return None
 
 
 def _keys(standard: QKeySequence.StandardKey, *more: str) -> list[QKeySequence]:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileSystemModel,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -79,9 +80,13 @@ class ImagePicker(QDialog):
 
     COLUMNS = ("#", "Tags", "Platform", "Layers", "Size")
 
-    def __init__(self, parent: QWidget | None, archive: Archive) -> None:
+    COMPARE = 2
+    """``exec()``'s result when the user chose Compare (``compare_pair`` says which two)."""
+
+    def __init__(self, parent: QWidget | None, archive: Archive, compare: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose an image")
+        self.compare_pair: tuple[int, int] | None = None
         n = len(archive.images)
         self.label = label = QLabel(f"{archive.path.name} holds {plural(n, 'image')}. Open which one?")
         label.setWordWrap(True)
@@ -106,8 +111,20 @@ class ImagePicker(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.compare_button: QPushButton | None = None
+        hint = None
+        if compare and n > 1:  # two of the images side by side (gui/compare/)
+            self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+            self.compare_button = buttons.addButton("&Compare", QDialogButtonBox.ButtonRole.ActionRole)
+            self.compare_button.setToolTip("Compare the two selected images (select two with Ctrl)")
+            self.compare_button.clicked.connect(self._compare)
+            self.table.itemSelectionChanged.connect(self._selection_changed)
+            self._selection_changed()
+            hint = QLabel("Or select two (Ctrl+click) and Compare them.")
         lay = QVBoxLayout(self)
         lay.addWidget(label)
+        if hint is not None:
+            lay.addWidget(hint)
         lay.addWidget(self.table, 1)
         lay.addWidget(buttons)
         width = sum(self.table.sizeHintForColumn(c) for c in range(len(self.COLUMNS))) + 80
@@ -117,6 +134,20 @@ class ImagePicker(QDialog):
         """The selected image's index, None when nothing is selected."""
         it = self.table.currentItem()
         return int(it.data(0, Qt.ItemDataRole.UserRole)) if it is not None else None
+
+    def selected(self) -> list[int]:
+        """The indexes of the selected images, in archive order."""
+        return sorted(int(it.data(0, Qt.ItemDataRole.UserRole)) for it in self.table.selectedItems())
+
+    def _selection_changed(self) -> None:
+        if self.compare_button is not None:
+            self.compare_button.setEnabled(len(self.selected()) == 2)
+
+    def _compare(self) -> None:
+        picked = self.selected()
+        if len(picked) == 2:
+            self.compare_pair = (picked[0], picked[1])
+            self.done(self.COMPARE)
 
 
 def _image_item(i: int, im: ImageRecord) -> QTreeWidgetItem:
@@ -138,9 +169,16 @@ def _image_item(i: int, im: ImageRecord) -> QTreeWidgetItem:
     return it
 
 
-def ask_image(parent: QWidget, archive: Archive) -> int | None:
-    """Which image of ``archive`` to open; None when the user cancels."""
-    dlg = ImagePicker(parent, archive)
-    if dlg.exec() != QDialog.DialogCode.Accepted:
+def ask_image(parent: QWidget, archive: Archive, compare: bool = True) -> int | None:
+    """Which image of ``archive`` to open; None when the user cancels, or chose two images to
+    compare (``compare``: offer that; a compare window then shows them)."""
+    dlg = ImagePicker(parent, archive, compare)
+    result = dlg.exec()
+    if result == ImagePicker.COMPARE and dlg.compare_pair is not None:
+        from ..compare.flow import compare_images
+
+        compare_images(parent, archive, *dlg.compare_pair)
+        return None
+    if result != QDialog.DialogCode.Accepted:
         return None
     return dlg.chosen()

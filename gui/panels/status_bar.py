@@ -11,20 +11,27 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from layerscope.core.display import human_size, plural
+from layerscope.core.packages import OsRelease
 from layerscope.core.session import LoadedImage
+from layerscope.core.sources.reference import SourceKind, parse_reference
 
 from ..colors import is_dark
 from ..controller import Controller
 
 MESSAGE_MS = 6000
 """How long a transient status message stays before the summary comes back."""
+PROGRESS_WIDTH = 300
+"""The progress bar's least width in pixels: "reading layers — 100 %" fits without being cut."""
 
 
-def summary(s: LoadedImage) -> str:
-    """The one-line description of a loaded image (its counts were made by the load, off the GUI thread)."""
+def summary(s: LoadedImage, os: OsRelease | None = None) -> str:
+    """The one-line description of a loaded image (its counts were made by the load, off the GUI
+    thread; ``os``, the OS it names, by the package job)."""
     total = sum(li.uncompressed_size for li in s.layers)
+    source = s.archive.source
     parts = [
-        s.image.name,
+        s.image.name if source is None else f"{s.image.name} (from {_source_words(source)})",
+        *([os.describe()] if os is not None else []),
         human_size(total),
         plural(len(s.layers), "layer"),
         plural(s.files, "file"),
@@ -34,9 +41,18 @@ def summary(s: LoadedImage) -> str:
     return "   ·   ".join(parts)
 
 
+def _source_words(reference: str) -> str:
+    """Where an image not opened from a file came from: ``the Docker engine``, ``registry ghcr.io``."""
+    ref = parse_reference(reference)
+    if ref.kind is SourceKind.REGISTRY and ref.name is not None:
+        return f"registry {ref.name.registry}"
+    return f"the {ref.kind.description}" if ref.kind is SourceKind.DOCKER_DAEMON else ref.kind.description
+
+
 class StatusPanel(QObject):
     cancel_requested = Signal()
     warnings_requested = Signal()
+    findings_requested = Signal()  # the audit's button: open the Findings tab
 
     def __init__(self, bar: QStatusBar) -> None:
         super().__init__(bar)
@@ -53,9 +69,16 @@ class StatusPanel(QObject):
         self.warnings_button.clicked.connect(self.warnings_requested)
         self.warnings_button.hide()
         bar.addPermanentWidget(self.warnings_button)
+        self.findings_button = QPushButton("")  # the audit's counts by severity (show_findings)
+        self.findings_button.setFlat(True)
+        self.findings_button.clicked.connect(self.findings_requested)
+        self.findings_button.hide()
+        bar.addPermanentWidget(self.findings_button)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(260)
+        self.progress.setMinimumWidth(PROGRESS_WIDTH)  # the stage and the percentage fit in it
+        self.progress.setMaximumWidth(2 * PROGRESS_WIDTH)
         self.progress.setTextVisible(True)
+        self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.progress.hide()
         bar.addPermanentWidget(self.progress)
         self.cancel_button = QPushButton("Cancel")
@@ -71,13 +94,20 @@ class StatusPanel(QObject):
         c.note.connect(self.flash)
         self.cancel_requested.connect(c.cancel)
 
-    def show_summary(self, s: LoadedImage | None) -> None:
-        """The image's summary and its warnings count (nothing without an image)."""
-        self._summary = summary(s) if s is not None else ""
+    def show_summary(self, s: LoadedImage | None, os: OsRelease | None = None) -> None:
+        """The image's summary (with ``os``, once known) and its warnings count (nothing without an image)."""
+        self._summary = summary(s, os) if s is not None else ""
         n = len(s.warnings) if s is not None else 0
         self.warnings_button.setText(f"⚠ {n} warning{'s' if n != 1 else ''}")
         self.warnings_button.setVisible(n > 0)
         self._render()
+
+    def show_findings(self, shown: tuple[str, str] | None) -> None:
+        """The findings button's text and tooltip (gui/panels/findings.badge); None hides it."""
+        self.findings_button.setVisible(shown is not None)
+        if shown is not None:
+            self.findings_button.setText(shown[0])
+            self.findings_button.setToolTip(shown[1])
 
     def flash(self, text: str) -> None:
         """Show ``text`` for ``message_ms``, then what was there before."""
@@ -100,14 +130,25 @@ class StatusPanel(QObject):
         self._render()
 
     def progressed(self, stage: str, done: int, total: int) -> None:
+        """A job's progress: the bar with the stage and its percentage (at most 20 times a second,
+        gui/worker.py; only what changed is set, each setter lays the status bar out again)."""
+        bar = self.progress
         if total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * min(done, total) / total))
+            if bar.maximum() != 1000:
+                bar.setRange(0, 1000)
+            value = int(1000 * min(done, total) / total)
+            if value != bar.value():
+                bar.setValue(value)
+            text = f"{stage} — %p %"
         else:
-            self.progress.setRange(0, 0)
-        self.progress.setFormat(stage)
-        self._stage = stage
-        self._render()
+            if bar.maximum() != 0:
+                bar.setRange(0, 0)
+            text = stage
+        if bar.format() != text:
+            bar.setFormat(text)
+        if stage != self._stage:
+            self._stage = stage
+            self._render()
 
     def idle(self) -> None:
         self._stage = None

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence, QPainter
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QContextMenuEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -19,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from layerscope.core.archive.records import HistoryStep
 
-from ..colors import layer_color
+from ..colors import is_dark, layer_color
 from ..models import LAYER_ROLE
 from ..timeline_model import LayerTimelineModel
 from .file_tree import context_menu, keyboard_menu_shortcut, menu_for_current
@@ -41,7 +50,16 @@ class SizeBarDelegate(QStyledItemDelegate):
             frac = size / self._model.max_size if self._model.max_size else 0
             r = option.rect.adjusted(2, 4, -2, -4)
             w = max(2, int(r.width() * frac)) if size else 0
-            painter.fillRect(QRect(r.left(), r.top(), w, r.height()), layer_color(layer))  # the tree's tint
+            colour = layer_color(layer)
+            painter.fillRect(QRect(r.left(), r.top(), w, r.height()), colour)  # the tree's tint
+            bar = self._model.layer_bar(layer)
+            if bar is not None and bar.hidden and bar.stored and w:
+                # the part later layers hid (issue 18): hatched, at the bar's end
+                hw = max(1, round(w * bar.hidden / bar.stored))
+                part = QRect(r.left() + w - hw, r.top(), hw, r.height())
+                painter.fillRect(part, option.palette.color(QPalette.ColorRole.Base))
+                ink = colour.lighter(200) if is_dark() else colour.darker(170)
+                painter.fillRect(part, QBrush(ink, Qt.BrushStyle.BDiagPattern))
         super().paint(painter, option, index)
 
 
@@ -55,6 +73,8 @@ class TimelinePanel(QTableView):
         super().__init__(parent)
         self.timeline_model = LayerTimelineModel(self)
         self.can_export = False  # set by the window: an image is loaded
+        self._quiet = False  # the selection is being restored, not made by the user
+        self._by_user = False  # a click or a key press is being handled
         self.setModel(self.timeline_model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -69,6 +89,7 @@ class TimelinePanel(QTableView):
         hh.resizeSection(1, 110)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(LayerTimelineModel.PACKAGES, QHeaderView.ResizeMode.ResizeToContents)
         self.selectionModel().currentRowChanged.connect(self._row_changed)
         self.menu_row: int | None = None  # the row the last context menu was built for
         self.context_menu: QMenu | None = None
@@ -79,14 +100,43 @@ class TimelinePanel(QTableView):
         copy.triggered.connect(self.copy_command)
         self.addAction(copy)
 
-    def show_steps(self, steps: Sequence[HistoryStep], sizes: dict[int, int]) -> None:
+    def show_steps(
+        self, steps: Sequence[HistoryStep], sizes: dict[int, int], selected: int | None = None
+    ) -> None:
+        """Show ``steps``, with layer ``selected``'s row selected (quietly: no ``layer_selected``)."""
         self.timeline_model.set_steps(steps, sizes)
+        row = self.timeline_model.row_of_layer(selected) if selected is not None else -1
+        if row >= 0:
+            self._quiet = True
+            try:
+                self.selectRow(row)
+            finally:
+                self._quiet = False
 
     def show_layer(self, layer: int) -> None:
         """Select ``layer``'s row (the ``layer_selected`` it emits names the layer already shown)."""
         row = self.timeline_model.row_of_layer(layer)
         if row >= 0 and self.currentIndex().row() != row:
             self.selectRow(row)
+
+    @property
+    def choosing(self) -> bool:
+        """The current row is changing by the user's click or key (not by focus or by the window)."""
+        return self._by_user
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._by_user = True
+        try:
+            super().mousePressEvent(event)
+        finally:
+            self._by_user = False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        self._by_user = True
+        try:
+            super().keyPressEvent(event)
+        finally:
+            self._by_user = False
 
     def moveCursor(
         self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
@@ -105,7 +155,7 @@ class TimelinePanel(QTableView):
         return m.index(row, current.column()) if 0 <= row < m.rowCount() else current
 
     def _row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self._quiet:
             layer = self.timeline_model.step(current.row()).layer
             if layer is not None:
                 self.layer_selected.emit(layer)

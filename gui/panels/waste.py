@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QSplitter,
     QTableView,
+    QTabWidget,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,8 +33,16 @@ from PySide6.QtWidgets import (
 from layerscope.core.display import human_size, plural
 from layerscope.core.progress import CancelCheck, check_cancelled
 from layerscope.core.session import LoadedImage
+from layerscope.core.space.waste_groups import (
+    ExplainedWaste,
+    WasteCause,
+    WasteExplained,
+    WasteFolder,
+    WasteHeadline,
+)
 from layerscope.core.waste import WasteItem
 
+from ..colors import layer_color
 from ..models import SORT_ROLE
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -211,9 +222,46 @@ class WastePanel(QWidget):
         split.addWidget(self.figures)
         split.addWidget(self.table)
         split.setSizes([360, 800])
+        self.headline = QLabel("")
+        self.headline.setWordWrap(True)
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.by_folder = WasteGroupsModel("folder", self)
+        self.by_cause = WasteGroupsModel("cause", self)
+        self.folder_tree = self._group_view(self.by_folder)
+        self.cause_tree = self._group_view(self.by_cause)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(split, "All paths")
+        self.views.addTab(self.folder_tree, "By folder")
+        self.views.addTab(self.cause_tree, "By layer that hid it")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(split)
+        lay.addWidget(self.headline)
+        lay.addWidget(self.views, 1)
+
+    def _group_view(self, model: WasteGroupsModel) -> QTreeView:
+        v = QTreeView()
+        v.setModel(model)
+        v.setUniformRowHeights(True)
+        v.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        v.header().resizeSection(0, 340)
+        v.header().setStretchLastSection(True)
+        v.clicked.connect(lambda index, m=model: self._group_clicked(m, index))
+        v.activated.connect(lambda index, m=model: self._group_clicked(m, index))
+        return v
+
+    def show_space(self, waste: WasteExplained | None, headline: WasteHeadline | None) -> None:
+        """The waste explained (gui/space_flow.py made it off the GUI thread) and the headline with
+        both figures; None: not known yet, or no image."""
+        self.by_folder.set_waste(waste)
+        self.by_cause.set_waste(waste)
+        self.headline.setText(headline.text if headline is not None else "")
+        self.headline.setToolTip(headline.explanation if headline is not None else "")
+
+    def _group_clicked(self, model: WasteGroupsModel, index: QModelIndex) -> None:
+        w = model.item(index)
+        if w is not None:
+            self.path_requested.emit(w.path, w.stored_in)
 
     def show_rows(self, rows: WasteRows | None) -> None:
         """The prepared rows of an image (None: no image)."""
@@ -226,3 +274,166 @@ class WastePanel(QWidget):
             return
         w = self.model.item(index.row())
         self.path_requested.emit(w.path, w.copies[0][0] if w.copies else 0)
+
+
+# ---- the waste explained: by folder and by the layer that hid it (issue 18) ------------------------
+MAX_GROUP_ROWS = 1_000
+"""Wasted paths listed under one folder or cause at most; a last row says how many more there are."""
+GROUP_COLUMNS = ("Path", "Wasted", "Items", "Why")
+
+
+class _Node:
+    """One row of a grouped view: a folder or a cause (``value``), a wasted path, or "N more"."""
+
+    __slots__ = ("kids", "parent", "row", "value")
+
+    def __init__(self, value: object, parent: _Node | None, row: int) -> None:
+        self.value = value
+        self.parent = parent
+        self.row = row
+        self.kids: list[_Node] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _More:
+    items: int
+    bytes: int
+
+
+class WasteGroupsModel(QAbstractItemModel):
+    """The explained waste as a tree: ``by`` "folder" (folders with their totals, opened one level at
+    a time, the wasted paths in them) or "cause" (each layer that hid something, its paths). Rows
+    are made when their parent is first opened, at most MAX_GROUP_ROWS paths per parent."""
+
+    def __init__(self, by: str, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.by = by
+        self.waste: WasteExplained | None = None
+        self._root = _Node(None, None, 0)
+
+    def set_waste(self, waste: WasteExplained | None) -> None:
+        self.beginResetModel()
+        self.waste = waste
+        self._root = _Node(None, None, 0)
+        self.endResetModel()
+
+    def _kids(self, node: _Node) -> list[_Node]:
+        if node.kids is not None:
+            return node.kids
+        values: list[object] = []
+        w = self.waste
+        v = node.value
+        if w is None:
+            pass
+        elif self.by == "folder":
+            if node is self._root:
+                subs, items = w.by_folder.children("")
+                values = [*subs, *items]
+            elif isinstance(v, WasteFolder):
+                subs, items = w.by_folder.children(v.path)
+                values = [*subs, *items]
+        elif node is self._root:
+            values = list(w.by_cause)
+        elif isinstance(v, WasteCause):
+            values = list(v.items)
+        folders = [x for x in values if not isinstance(x, ExplainedWaste)]
+        paths = [x for x in values if isinstance(x, ExplainedWaste)]
+        if len(paths) > MAX_GROUP_ROWS:
+            rest = paths[MAX_GROUP_ROWS:]
+            paths = [*paths[:MAX_GROUP_ROWS]]
+            values = [*folders, *paths, _More(len(rest), sum(x.size for x in rest))]
+        else:
+            values = [*folders, *paths]
+        node.kids = [_Node(x, node, i) for i, x in enumerate(values)]
+        return node.kids
+
+    def node(self, index: _Index) -> _Node:
+        if not index.isValid():
+            return self._root
+        n = index.internalPointer()
+        assert isinstance(n, _Node)
+        return n
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(GROUP_COLUMNS) or row < 0:
+            return QModelIndex()
+        kids = self._kids(self.node(parent))
+        if row >= len(kids):
+            return QModelIndex()
+        return self.createIndex(row, column, kids[row])
+
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        n = self.node(index).parent
+        if n is None or n is self._root:
+            return QModelIndex()
+        return self.createIndex(n.row, 0, n)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        n = self.node(parent)
+        if n is not self._root and not isinstance(n.value, (WasteFolder, WasteCause)):
+            return 0
+        return len(self._kids(n))
+
+    def hasChildren(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        if not parent.isValid():
+            return self.waste is not None
+        if parent.column() != 0:
+            return False
+        return isinstance(self.node(parent).value, (WasteFolder, WasteCause))
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(GROUP_COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            name = GROUP_COLUMNS[section]
+            return "Layer / path" if self.by == "cause" and section == 0 else name
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        v = self.node(index).value
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            cells = self._cells(v)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return cells[3] or cells[0]
+            return cells[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 2):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and col == 0 and isinstance(v, WasteCause):
+            return layer_color(v.layer)
+        return None
+
+    def _cells(self, v: object) -> tuple[str, str, str, str]:
+        if isinstance(v, WasteFolder):
+            name = v.path.rsplit("/", 1)[-1] + "/" if v.path else "/"
+            return name, human_size(v.bytes), f"{v.items:,}", ""
+        if isinstance(v, WasteCause):
+            step = self.waste.steps.name(v.layer) if self.waste is not None else f"#{v.layer}"
+            stored = ", ".join(f"#{k}: {human_size(n)}" for k, n in v.stored_by.items())
+            why = f"deleted {human_size(v.deleted)}, shadowed {human_size(v.shadowed)}; stored by {stored}"
+            return f"hidden by {step}", human_size(v.bytes), f"{len(v.items):,}", why
+        if isinstance(v, ExplainedWaste):
+            name = "/" + v.path if self.by == "cause" else v.path.rsplit("/", 1)[-1]
+            return name, human_size(v.size), "", v.why
+        if isinstance(v, _More):
+            return f"… {v.items:,} more", human_size(v.bytes), f"{v.items:,}", ""
+        return "", "", "", ""
+
+    def item(self, index: _Index) -> ExplainedWaste | None:
+        v = self.node(index).value if index.isValid() else None
+        return v if isinstance(v, ExplainedWaste) else None
+
+    def total(self) -> int:
+        """The bytes of the top-level rows, added up (the panel's headline's figure)."""
+        return sum(
+            getattr(n.value, "bytes", 0) or getattr(n.value, "size", 0) for n in self._kids(self._root)
+        )

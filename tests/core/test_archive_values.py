@@ -62,6 +62,7 @@ def test_format_words_are_the_cli_words():
         ("oci-archive", "OCI image layout archive"),
         ("oci-layout", "OCI image layout folder"),
         ("docker-dir", "unpacked docker save folder"),
+        ("registry", "registry image (distribution API)"),
     ]
 
 

@@ -328,3 +328,31 @@ def test_limit_set_by_the_app(cache_home: Path, monkeypatch: pytest.MonkeyPatch)
     finally:
         settings.set_max_size(None)
     assert settings.max_size() == 10 << 20
+
+
+def test_ci_parts_round_trip_and_damage() -> None:
+    from layerscope.core.cache.ci import CiParts, decode_ci, encode_ci
+    from layerscope.core.dive_figures import DiveFigures
+
+    dive = DiveFigures(0.5, 10, 0.25, 100, 40, [], [])
+    parts = CiParts(dive, '{"efficiency": 0.5, "path": "/é\\u0000"}', '{"wasted_files": []}')
+    assert decode_ci(encode_ci(parts)) == parts
+    payload = encode_ci(parts)
+    for cut in (0, 5, len(payload) - 1):
+        with pytest.raises(CacheInvalid):
+            decode_ci(payload[:cut])
+    with pytest.raises(Unencodable):
+        encode_ci(CiParts(dive, "\udcff", "{}"))
+
+
+def test_warm_ci_json_reads_one_file(cache_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After one ``ci --json``, the next reads the ci entry alone: no layer index, no figures file."""
+    need_shared()
+    path = str(REAL / "docker20-edge.save.tar")
+    first = _run(["ci", "--json", path], capsys)
+    for f in cache_home.glob("layer-*"):
+        f.unlink()
+    for f in cache_home.glob("figures-*"):
+        f.unlink()
+    assert _run(["ci", "--json", path], capsys) == first
+    assert _run(["ci", "--json", "--no-cache", path], capsys) == first

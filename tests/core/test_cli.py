@@ -262,3 +262,32 @@ def test_python_m_runs_the_subcommands(sample):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].endswith(" /bin")
+
+
+# ---- start-up: a command imports its own module only --------------------------------------------
+_IMPORTS = """
+import sys
+from layerscope.core import cli
+before = {m for m in sys.modules if m.startswith("layerscope.core.cli.")}
+cli.build_parser(only="cat")
+after = {m for m in sys.modules if m.startswith("layerscope.core.cli.")}
+print(sorted(before), sorted(after - before))
+"""
+
+
+def test_subcommand_modules_are_imported_when_used():
+    r = subprocess.run([sys.executable, "-c", _IMPORTS], capture_output=True, text=True, check=True)
+    before, new = r.stdout.strip().split("] [")
+    assert "cli.ci" not in before and "cli.export" not in before and "cli.cat" not in before
+    assert "layerscope.core.cli.cat" in new and "cli.ci'" not in new and "cli.export" not in new
+
+
+def test_the_whole_help_still_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name in cli.SUBCOMMANDS:
+        assert name in out
+    with pytest.raises(SystemExit):
+        cli.main(["ci", "--help"])
+    assert "--highest-wasted-bytes" in capsys.readouterr().out

@@ -201,6 +201,7 @@ def test_digest_links_select_layers(window, qtbot):
 def test_waste_panel_click_selects_the_path_at_the_wasting_layer(window, qtbot):
     need_shared()
     load(qtbot, window, REAL / "umoci-edge.oci.tar")
+    qtbot.waitUntil(lambda: window.controller.waste_rows is not None, timeout=TIMEOUT)  # made after the load
     wp = window.waste_panel
     assert "dive-compatible" in wp.figures.text() and "LayerScope" in wp.figures.text()
     assert wp.model.rowCount() == len(window.session.figures.wasted)

@@ -1,8 +1,9 @@
 """The window stays responsive and frees what it no longer shows (issue 13, items 2 and 7).
 
-Nothing proportional to the image runs on the GUI thread (the Waste table is prepared by the load
-job; the model indexes prepared rows), every stage of a load can be cancelled (the figures too), and
-a replaced or closed image is freed: its LoadedImage dies, its archive's file is closed.
+Nothing proportional to the image runs on the GUI thread (the Waste table is prepared by a job
+right after the load; the model indexes prepared rows), every stage of a load can be cancelled (the
+figures too), and a replaced or closed image is freed: its LoadedImage dies, its archive's file is
+closed.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ app = QApplication([])
 from layerscope.gui.window import MainWindow
 from tests.gui.test_responsive import Gaps
 w = MainWindow(); w.quiet_export = True; w.show()
-loop = QEventLoop(); w.loaded.connect(loop.quit); QTimer.singleShot(60000, loop.quit)
-gaps = Gaps(); w.open_path(Path(sys.argv[1])); loop.exec()
+loop = QEventLoop(); w.controller.prepared.connect(loop.quit); QTimer.singleShot(60000, loop.quit)
+gaps = Gaps(); w.open_path(Path(sys.argv[1])); loop.exec()  # loaded, then the Waste table and views
 end = time.perf_counter() + 0.1
 while time.perf_counter() < end:
     app.processEvents()
@@ -134,6 +135,7 @@ def test_waste_table_touches_only_the_rows_it_shows(window, qtbot, big, monkeypa
 
     monkeypatch.setattr(WasteModel, "data", counting)
     load_in(qtbot, window, big)
+    qtbot.waitUntil(lambda: window.controller.waste_rows is not None, timeout=TIMEOUT)  # made after the load
     window.tabs.setCurrentWidget(window.waste_panel)
     qtbot.wait(50)
     model = window.waste_panel.model

@@ -1,0 +1,80 @@
+"""Files that are public by nature: CA bundles, package trees, the test fixtures libraries ship.
+
+A CA bundle holds certificates (public keys) only: it is never read. A package tree (a Python
+site-packages, node_modules, the system's /usr/share, ...) holds what a package manager installed,
+the same bytes on every machine that installs the package: the generic secret patterns skip it unless
+the audit is told to read everything, while files named like secrets (an id_rsa, a .env) are read
+there too. A private key in a test folder (Python's test certificates, a package's
+``test/fixtures/*.pem``), or a key file a package tree holds (a library's own proxy CA), is a
+published fixture, not a leak: it is counted, not reported. SSH keys and credential files (.env,
+.pgpass, auth files) are reported wherever they are, except in a package tree's test folders.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CA_FOLDERS = (
+    "etc/ssl/certs/",
+    "usr/share/ca-certificates/",
+    "usr/local/share/ca-certificates/",
+    "etc/pki/ca-trust/",
+    "etc/pki/tls/certs/",
+    "etc/ca-certificates/",
+    "usr/share/pki/ca-trust-source/",
+)
+_CA_FILES = frozenset(
+    {"cacert.pem", "ca-bundle.crt", "ca-certificates.crt", "ca-bundle.pem", "tls-ca-bundle.pem"}
+)
+
+
+def is_ca_bundle(path: str) -> bool:
+    """True for the system's trust stores and the CA bundles Python and Node packages ship."""
+    if path.startswith(_CA_FOLDERS):
+        return True
+    base = path.rsplit("/", 1)[-1]
+    return base in _CA_FILES and (
+        "/certifi/" in f"/{path}" or "/pip/_vendor/" in path or path.startswith("etc/")
+    )
+
+
+_PACKAGE_ANYWHERE = re.compile(
+    r"(?:^|/)(?:site-packages|dist-packages|node_modules|gems|vendor)/|(?:^|/)go/pkg/mod/|(?:^|/)lib/python[0-9]"
+)
+_PACKAGE_ROOTS = (
+    "usr/share/",
+    "usr/include/",
+    "usr/lib/",
+    "usr/lib64/",
+    "usr/libexec/",
+    "usr/local/include/",
+    "usr/local/lib/python",
+    "usr/local/lib/node_modules/",
+    "usr/local/go/",
+    "var/lib/dpkg/",
+    "var/lib/rpm/",
+    "var/lib/apk/",
+    "var/cache/",
+)
+
+
+def in_package_tree(path: str) -> bool:
+    """True for paths a package manager owns: the system's library and data folders, a language's
+    package folders wherever they are (``…/site-packages/``, ``…/node_modules/``), a Python install's
+    standard library (``…/lib/python3.12/``)."""
+    return path.startswith(_PACKAGE_ROOTS) or _PACKAGE_ANYWHERE.search(path) is not None
+
+
+_FIXTURE_FOLDERS = frozenset(
+    {"test", "tests", "testing", "testdata", "test_data", "test-data", "fixtures", "__tests__", "certdata",
+     "dummyserver"}
+)  # fmt: skip
+
+
+def is_test_fixture(path: str) -> bool:
+    """True for a file in a test folder (``…/tests/key.pem``, ``…/lib/python3.12/test/certdata/…``,
+    ``…/node_modules/y/test/fixtures/…``, a vendored library's ``third_party/x/tests/data/…``), and the
+    documentation's examples (``/usr/share/doc``): what a published project ships to test itself."""
+    if path.startswith("usr/share/doc/"):
+        return True
+    return any(part in _FIXTURE_FOLDERS for part in path.split("/")[:-1])

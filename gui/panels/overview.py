@@ -1,0 +1,98 @@
+"""The overview: what an image is at a glance, shown in the File tab before anything is selected.
+
+OS, sizes (the files a container sees, stored, uncompressed and compressed), layers, files, the five
+biggest folders and the five biggest wasted items, each a link: a folder is selected in the tree, a
+wasted item is shown in the layer that stored it (Back returns). Made by the space job
+(gui/space_flow.py: core/space/overview.py); this only writes it out.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from layerscope.core.display import human_size, plural
+from layerscope.core.space.overview import ImageOverview
+
+
+class OverviewPanel(QWidget):
+    folder_requested = Signal(str)  # a biggest folder: select it
+    waste_requested = Signal(str, int)  # a wasted item: path, the layer that stored it
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.overview: ImageOverview | None = None
+        self.links: list[str] = []  # the hrefs shown, in order (folders, then wasted items)
+        self.text = QLabel("")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.text.linkActivated.connect(self.activate)
+        self.text.setContentsMargins(6, 4, 6, 4)
+        scroll = QScrollArea()
+        scroll.setWidget(self.text)
+        scroll.setWidgetResizable(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(scroll)
+        self.show_overview(None)
+
+    def show_overview(self, ov: ImageOverview | None, reading: bool = False) -> None:
+        """``ov`` written out (None: not known yet, or no image)."""
+        self.overview = ov
+        self.links = []
+        if ov is None:
+            self.text.setText(
+                "Working out where the bytes went…" if reading else "Select a file in the tree."
+            )
+            return
+        h = human_size
+        rows = [
+            ("OS", html.escape(ov.os) if ov.os else "not named by its files"),
+            ("Files", f"{ov.files:,}, {h(ov.file_bytes)} as a container sees them"),
+            ("Layers", f"{ov.layers:,}, storing {h(ov.stored_bytes)} of files"),
+            ("Size", f"{h(ov.uncompressed_bytes)} uncompressed, {h(ov.compressed_bytes)} compressed"),
+        ]
+        out = ["<table cellspacing='2'>"]
+        out += [f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows]
+        out.append("</table>")
+        out.append("<p><b>Biggest folders</b></p><table cellspacing='1'>")
+        for f in ov.biggest_folders:
+            href = f"folder:{f.path}"
+            self.links.append(href)
+            out.append(
+                f"<tr><td align='right'>{h(f.bytes)}&nbsp;&nbsp;</td>"
+                f"<td><a href='{html.escape(href, quote=True)}'>/{html.escape(f.path)}</a>"
+                f" <span style='color:gray'>({plural(f.files, 'file')})</span></td></tr>"
+            )
+        out.append("</table>")
+        note = html.escape(ov.headline.layerscope)
+        out.append(f"<p><b>Biggest waste</b> <span style='color:gray'>({note})</span></p>")
+        if not ov.biggest_waste:
+            out.append("<p>Nothing stored is hidden by a later layer.</p>")
+        else:
+            out.append("<table cellspacing='1'>")
+            for w in ov.biggest_waste:
+                href = f"waste:{w.stored_in}:{w.path}"
+                self.links.append(href)
+                out.append(
+                    f"<tr><td align='right'>{h(w.size)}&nbsp;&nbsp;</td>"
+                    f"<td><a href='{html.escape(href, quote=True)}'>/{html.escape(w.path)}</a>"
+                    f"<br><span style='color:gray'>{html.escape(w.why)}</span></td></tr>"
+                )
+            out.append("</table>")
+        self.text.setText("".join(out))
+        self.text.setToolTip(ov.headline.explanation)
+
+    def activate(self, href: str) -> None:
+        """A link of the overview: a folder (select it) or a wasted item (its storing layer)."""
+        kind, _, rest = href.partition(":")
+        if kind == "folder":
+            self.folder_requested.emit(rest)
+        elif kind == "waste":
+            layer, _, path = rest.partition(":")
+            self.waste_requested.emit(path, int(layer))

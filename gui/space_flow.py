@@ -1,0 +1,264 @@
+"""Where the bytes went, for the treemap, the timeline's bars, the Waste tab's groups and the overview:
+the jobs that make them, off the GUI thread, following the controller's rules (gui/controller.py).
+
+Two jobs, each the one live job of its slot, each stamped with a generation; a result of a job that
+is no longer the live one (a new image, another view, another zoom or size) is dropped. The image
+job runs once per image after the load: the top's ``SpaceUsage``, ``explain_waste``, ``layer_bars``
+and the overview. The layout job makes the treemap of one folder of one view (merged up to a layer,
+or a layer's own changes) at one size: the view's usage when it is not kept yet (a few are kept),
+the layout, and the picture itself (``render`` into a QImage: painting on an image is allowed off
+the GUI thread). The GUI thread only draws a picture.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from layerscope.core.progress import check_cancelled
+from layerscope.core.session import LoadedImage
+from layerscope.core.space.layers import LayerBar, layer_bars
+from layerscope.core.space.overview import ImageOverview, image_overview
+from layerscope.core.space.squarify import Rect, Tile, layout
+from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tree
+from layerscope.core.space.waste_groups import WasteExplained, WasteHeadline, explain_waste, waste_headline
+
+from .controller import Controller, releases_pending
+from .worker import Job, courteous, foreground
+
+KEPT_USAGES = 4
+"""Views whose usage is kept (the top's merged one, and the last few others asked for)."""
+HEADER = 15.0
+"""The height of a folder's name strip, in pixels."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceInfo:
+    """What the image job found about one image."""
+
+    usage: SpaceUsage  # of the top's merged filesystem
+    waste: WasteExplained
+    headline: WasteHeadline
+    bars: list[LayerBar]
+    overview: ImageOverview
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What a picture is painted with, read on the GUI thread (the palette, the layer tints)."""
+
+    tints: tuple[str, ...]
+    base: str
+    text_dark: bool  # the text on tints is black (light tints) rather than white
+    other: str
+    line: str
+    font: Any = None  # a QFont, or None for the default
+
+
+@dataclass(frozen=True, slots=True)
+class Treemap:
+    """One laid-out, painted treemap: ``folder`` of the view (``top``, ``own``) at ``size``."""
+
+    top: int
+    own: bool
+    folder: str
+    size: tuple[int, int]
+    tiles: list[Tile]
+    image: QImage
+    usage: SpaceUsage
+
+
+class SpaceFlow(QObject):
+    """The jobs of the space views of one window (see the module docstring)."""
+
+    info_ready = Signal()  # ``info`` is the image's (None: no image)
+    treemap_ready = Signal(object)  # a Treemap of what was last asked for
+    failed = Signal(str)
+
+    def __init__(self, controller: Controller, render: Callable[..., None]) -> None:
+        super().__init__(controller)
+        self._controller = controller
+        self._render = render  # (painter, tiles, look, w, h, folder) -> None: gui/panels/treemap.py
+        self.info: SpaceInfo | None = None
+        self._usages: OrderedDict[tuple[int, bool], SpaceUsage] = OrderedDict()
+        self._making = threading.Lock()  # one usage made at a time: a second asker waits for it
+        # the treemap's own thread: the global pool's two threads may both be busy with warm-up jobs
+        # for seconds after a load, and a zoom must not wait in its queue
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._session: weakref.ref[LoadedImage] | None = None
+        self._gen = 0  # the live layout job's generation
+        self._layout_job: Job | None = None
+        self._info_job: Job | None = None
+        self._info_gen = 0
+        self.asked: tuple[int, bool, str, int, int] | None = None  # top, own, folder, w, h
+        controller.image_loaded.connect(self._new_image)
+        controller.loading.connect(lambda *_a: self._stop())
+
+    # ---- the image job ----------------------------------------------------------------------------
+    def _stop(self) -> None:
+        for job in (self._layout_job, self._info_job):
+            if job is not None:
+                job.cancel()
+        self._layout_job = self._info_job = None
+        self._gen += 1
+        self._info_gen += 1
+
+    def _new_image(self) -> None:
+        s = self._controller.session
+        self._stop()
+        self.info = None
+        self._usages.clear()
+        self.asked = None
+        self._session = weakref.ref(s) if s is not None else None
+        self.info_ready.emit()
+        if s is None:
+            return
+        shown = weakref.ref(s)
+        gen = self._info_gen
+
+        def work(job: Job) -> SpaceInfo:
+            while releases_pending() and not job.cancelled():  # as the controller's after-load jobs
+                time.sleep(0.02)
+            s2 = shown()
+            check_cancelled(job.cancelled)
+            assert s2 is not None
+            usage = self._usage_for(s2, len(s2.layers) - 1, False, job)
+            later = courteous(job.cancelled)  # a treemap the user waits for goes first
+            layout(usage, "", Rect(0.0, 0.0, 1200.0, 800.0), header=HEADER)  # sorts what a root layout reads
+            waste = explain_waste(s2.tree, s2.figures.base_layers, later)
+            bars = layer_bars(s2.tree, s2.figures, later)
+            overview = image_overview(s2, usage, waste, with_os=True, cancelled=later)
+            return SpaceInfo(usage, waste, waste_headline(s2.dive, s2.figures), bars, overview)
+
+        def done(info: object) -> None:
+            if gen == self._info_gen and shown() is self._controller.session:
+                self._info_job = None
+                self.info = cast(SpaceInfo, info)
+                self.info_ready.emit()
+
+        def failed(why: str) -> None:
+            if gen == self._info_gen:
+                self._info_job = None
+                self.failed.emit(why)
+
+        job = Job(work, "space")
+        self._info_job = job
+        job.finished.connect(done)
+        job.failed.connect(failed)
+        QTimer.singleShot(0, job.start)
+
+    def _usage_for(self, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
+        """The usage of a view, kept (called from a job; one made at a time)."""
+        key = (top, own)
+        got = self._usages.get(key)
+        if got is not None:
+            return got
+        with self._making:
+            return self._make_usage(s, top, own, job)
+
+    def _make_usage(self, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
+        key = (top, own)
+        got = self._usages.get(key)
+        if got is not None:
+            return got  # made while this job waited
+        if own:
+            usage = usage_of_layer(s.tree, top, job.cancelled)
+        else:
+            usage = usage_of_tree(s.merged_upto(top, job.cancelled), job.cancelled)
+        self._usages[key] = usage
+        while len(self._usages) > KEPT_USAGES:
+            oldest = next(iter(self._usages))
+            if oldest == (len(s.layers) - 1, False):
+                self._usages.move_to_end(oldest)
+                oldest = next(iter(self._usages))
+            self._usages.pop(oldest, None)
+        return usage
+
+    # ---- the layout job ---------------------------------------------------------------------------
+    def request(self, top: int, own: bool, folder: str, w: int, h: int, look: Look) -> bool:
+        """Lay out and paint ``folder`` of the view (``top``, ``own``) at ``w`` x ``h`` off the GUI
+        thread; ``treemap_ready`` then. False without
+        an image. The job it replaces is cancelled and its results dropped."""
+        s = self._controller.session
+        if s is None or w < 4 or h < 4:
+            return False
+        asked = (top, own, folder, w, h)
+        if asked == self.asked and self._layout_job is not None:
+            return True  # that one is being made
+        self.asked = asked
+        if self._layout_job is not None:
+            self._layout_job.cancel()
+        self._gen += 1
+        gen = self._gen
+        shown = weakref.ref(s)
+        render = self._render
+
+        def work(job: Job) -> Treemap:
+            with foreground():
+                return lay_out(job)
+
+        def lay_out(job: Job) -> Treemap:
+            s2 = shown()
+            check_cancelled(job.cancelled)
+            assert s2 is not None
+            usage = self._usage_for(s2, top, own, job)
+            del s2
+            rect = Rect(0.0, 0.0, float(w), float(h))
+            tiles = layout(usage, folder, rect, header=HEADER)
+            check_cancelled(job.cancelled)
+            return Treemap(top, own, folder, (w, h), tiles, _paint(render, tiles, look, w, h, folder), usage)
+
+        def done(result: object) -> None:
+            if gen == self._gen:
+                self._layout_job = None
+                if shown() is self._controller.session:
+                    self.treemap_ready.emit(result)
+
+        def failed(why: str) -> None:
+            if gen == self._gen:
+                self._layout_job = None
+                self.failed.emit(why)
+
+        def cancelled() -> None:
+            if gen == self._gen:
+                self._layout_job = None
+
+        job = Job(work, "treemap")
+        self._layout_job = job
+        job.finished.connect(done)
+        job.failed.connect(failed)
+        job.cancelled_.connect(cancelled)
+        job.start(self._pool)
+        return True
+
+    @property
+    def busy(self) -> bool:
+        """A layout job runs."""
+        return self._layout_job is not None
+
+    def close(self) -> None:
+        """The window closes: stop, and let go of the image."""
+        self._stop()
+        self.info = None
+        self._usages.clear()
+
+
+def _paint(render: Callable[..., None], tiles: list[Tile], look: Look, w: int, h: int, folder: str) -> QImage:
+    from PySide6.QtGui import QPainter
+
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(img)
+    try:
+        render(p, tiles, look, w, h, folder)
+    finally:
+        p.end()
+    return img

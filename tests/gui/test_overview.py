@@ -1,0 +1,66 @@
+"""The overview (issue 18): shown in the File tab when an image opens, before anything is selected;
+its biggest folders and wasted items are links to them."""
+
+from __future__ import annotations
+
+import pytest
+
+from layerscope.core.display import human_size
+from layerscope.gui.window import MainWindow
+from tests.conftest import REAL, need_shared
+
+TIMEOUT = 30000
+IMAGE = "docker26-edge.save.tar"
+
+
+@pytest.fixture
+def window(qtbot):
+    need_shared()
+    w = MainWindow()
+    w.ask_image = lambda _archive: 0
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.loaded, timeout=TIMEOUT):
+        w.open_path(REAL / IMAGE)
+    qtbot.waitUntil(lambda: w.explorer.space.overview.overview is not None, timeout=TIMEOUT)
+    return w
+
+
+def test_overview_is_shown_before_a_selection(window):
+    ov = window.explorer.space.overview
+    fp = window.file_panel
+    assert fp.pages.currentWidget() is ov
+    text = ov.text.text()
+    o = ov.overview
+    assert o.layers == len(window.session.layers)
+    for want in (
+        "BusyBox",
+        f"{o.files:,}",
+        human_size(o.compressed_bytes),
+        "Biggest folders",
+        "Biggest waste",
+    ):
+        assert want in text
+    assert 1 <= len(o.biggest_folders) <= 5 and 1 <= len(o.biggest_waste) <= 5
+    assert len(ov.links) == len(o.biggest_folders) + len(o.biggest_waste)
+
+
+def test_a_biggest_folder_is_clickable(window, qtbot):
+    ov = window.explorer.space.overview
+    folder = ov.overview.biggest_folders[0].path
+    ov.activate(next(h for h in ov.links if h.startswith("folder:")))
+    qtbot.waitUntil(lambda: window.tree.current_path() == folder, timeout=TIMEOUT)
+    assert window.file_panel.pages.currentIndex() == 0  # the row's details now
+
+
+def test_a_wasted_item_is_clickable_and_back_returns(window, qtbot):
+    ov = window.explorer.space.overview
+    w = ov.overview.biggest_waste[0]
+    before = window.explorer.shown_place()
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        ov.text.linkActivated.emit(f"waste:{w.stored_in}:{w.path}")
+    place = window.explorer.shown_place()
+    assert (place.layer, place.own_changes, place.path) == (w.stored_in, True, w.path)
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        window.explorer.go_back()
+    assert window.explorer.shown_place() == before

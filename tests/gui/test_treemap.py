@@ -1,0 +1,177 @@
+"""The treemap (issue 18) on real images: it is laid out off the GUI thread, a click selects the path
+in the tree, a double-click zooms and Back returns, a layer's own changes are shown the same way, PNG
+and SVG exports are valid files, and a new image supersedes the job of the old one."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage
+
+from layerscope.core.space.usage import usage_of_layer, usage_of_tree
+from layerscope.gui.space_flow import Treemap
+from layerscope.gui.window import MainWindow
+from tests.conftest import REAL, need_shared
+
+TIMEOUT = 30000
+IMAGE = "docker26-edge.save.tar"
+OTHER = "umoci-edge.docker.tar"
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.ask_image = lambda _archive: 0
+    qtbot.addWidget(w)
+    w.resize(1300, 800)
+    w.show()
+    return w
+
+
+def load(qtbot, w, name):
+    need_shared()
+    with qtbot.waitSignal(w.loaded, timeout=TIMEOUT):
+        w.open_path(REAL / name)
+
+
+def complete(panel, folder=""):
+    tm = panel.view.treemap
+    return tm is not None and tm.folder == folder
+
+
+def shown(qtbot, w, folder=""):
+    panel = w.explorer.space.treemap
+    qtbot.waitUntil(lambda: complete(panel, folder), timeout=TIMEOUT)
+    return panel
+
+
+def centre(panel, tile):
+    r = panel.view.tile_rect(tile)
+    return r.center().toPoint()
+
+
+def test_treemap_toggle_and_click_selects_in_tree(window, qtbot):
+    load(qtbot, window, IMAGE)
+    space = window.explorer.space
+    assert not space.treemap.isVisible()
+    space.treemap_action.trigger()  # View > Treemap, Ctrl+T
+    assert space.treemap.isVisible()
+    assert space.treemap_action in window.commands.view_menu.actions()
+    panel = shown(qtbot, window)
+    tm = panel.view.treemap
+    s = window.session
+    assert tm.usage.bytes("") == usage_of_tree(s.tree).bytes("") > 0
+    assert tm.size == (panel.view.width(), panel.view.height())
+    # every named tile is the layer colour of a path the tree holds
+    files = [t for t in tm.tiles if t.path is not None and not t.folder]
+    assert files
+    target = max(files, key=lambda t: t.rect.w * t.rect.h)
+    assert target.layer == s.tree.nodes[target.path].layer
+    assert "layer #" in panel.view.describe(target) and "/" + target.path in panel.view.describe(target)
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.view, Qt.MouseButton.LeftButton, pos=centre(panel, target))
+    assert window.tree.current_path() == target.path
+    assert window.file_panel.row is not None and window.file_panel.row.path == target.path
+
+
+def test_double_click_zooms_and_back_returns(window, qtbot):
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    panel = shown(qtbot, window)
+    folders = [t for t in panel.view.treemap.tiles if t.folder and t.depth == 0]
+    big = max(folders, key=lambda t: t.bytes)
+    qtbot.mouseDClick(panel.view, Qt.MouseButton.LeftButton, pos=centre(panel, big))
+    shown(qtbot, window, big.path)
+    assert panel.path_bar.path == big.path
+    assert all(t.parent == big.path or t.parent.startswith(big.path + "/") for t in panel.view.treemap.tiles)
+    assert panel.back_action.isEnabled() and panel.up_action.isEnabled()
+    panel.back_action.trigger()
+    shown(qtbot, window, "")
+    assert panel.path_bar.path == "" and not panel.back_action.isEnabled()
+    # the path bar goes up too
+    panel.zoom(big.path)
+    shown(qtbot, window, big.path)
+    panel.path_bar.crumbs[0].click()
+    shown(qtbot, window, "")
+
+
+def test_layer_changes_treemap(window, qtbot):
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    shown(qtbot, window)
+    s = window.session
+    layer = 0
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        window.controller.show(layer, True)
+    panel = window.explorer.space.treemap
+    qtbot.waitUntil(
+        lambda: complete(panel) and panel.view.treemap.own and panel.view.treemap.top == layer,
+        timeout=TIMEOUT,
+    )
+    tm = panel.view.treemap
+    assert tm.usage.bytes("") == usage_of_layer(s.tree, layer).bytes("")
+    assert {t.layer for t in tm.tiles if t.path is not None} <= {layer}
+
+
+def test_png_and_svg_exports_are_valid(window, qtbot, tmp_path):
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    panel = shown(qtbot, window)
+    png, svg = tmp_path / "t.png", tmp_path / "t.svg"
+    assert panel.export_png(png)
+    img = QImage(str(png))
+    assert not img.isNull() and (img.width(), img.height()) == panel.view.treemap.size
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel.export_svg(svg)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert len(list(root.iter())) > len(panel.view.treemap.tiles)
+
+
+def test_a_new_image_supersedes_the_job(window, qtbot):
+    load(qtbot, window, IMAGE)
+    space = window.explorer.space
+    space.show_treemap(True)
+    shown(qtbot, window)
+    got: list[tuple[Treemap, object]] = []
+    space.flow.treemap_ready.connect(lambda tm: got.append((tm, window.session)))
+    panel = space.treemap
+    old = window.session
+    panel.zoom("opt")  # its job is under way when the next image replaces it
+    assert space.flow.busy
+    load(qtbot, window, OTHER)
+    assert window.session is not old
+    qtbot.waitUntil(lambda: complete(panel), timeout=TIMEOUT)
+    qtbot.wait(300)
+    new = window.session
+    # nothing of the old image's job arrived once the new image was shown
+    assert all(tm.folder == "" and tm.top == len(new.layers) - 1 for tm, s in got if s is new)
+    assert panel.place is not None and panel.place.path == "" and panel.place.layer == len(new.layers) - 1
+    assert panel.view.treemap.usage.bytes("") == usage_of_tree(new.tree).bytes("")
+    # a request superseded by the next one is never shown
+    got.clear()
+    w, h = panel.view.width(), panel.view.height()
+    from layerscope.gui.panels.treemap import current_look
+
+    space.flow.request(len(new.layers) - 1, False, "", w - 10, h, current_look())
+    space.flow.request(len(new.layers) - 1, False, "", w - 20, h, current_look())
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    qtbot.wait(200)
+    assert {tm.size for tm, _ in got} == {(w - 20, h)}
+
+
+def test_resize_shows_the_old_picture_then_lays_out_again(window, qtbot):
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    panel = shown(qtbot, window)
+    old = panel.view.treemap
+    panel.view.resize(old.size[0] - 60, old.size[1] - 40)
+    assert panel.view.treemap is old  # scaled until the new layout is there
+    qtbot.waitUntil(
+        lambda: complete(panel) and panel.view.treemap.size == (panel.view.width(), panel.view.height()),
+        timeout=TIMEOUT,
+    )
+    t = panel.view.tile_at(QPointF(5, 20))
+    assert t is not None
