@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .kinds import EntryType
+
+_naturalsize: Callable[..., str] | None = None
 
 
 def human_size(n: int) -> str:
     """``1234567`` -> ``1.2 MB``, ``116`` -> ``116 bytes`` (decimal units, as dive and docker print
     them: the one unit system the CLI and the window use)."""
-    import humanize  # only where something is shown
-
     if abs(n) < 1000:
         return plural(n, "byte")
-    return str(humanize.naturalsize(n, binary=False))
+    global _naturalsize
+    if _naturalsize is None:
+        # imported once, where something is first shown (not at every call: an import statement runs
+        # PySide's import hook in Python, a cost per row when a table is filled)
+        from humanize import naturalsize
+
+        _naturalsize = naturalsize
+    return str(_naturalsize(n, binary=False))
 
 
 def exact_size(n: int) -> str:

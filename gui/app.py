@@ -29,6 +29,7 @@ from layerscope.core.sources.reference import parse_reference
 
 from . import icons, settings, theme
 from .window import MainWindow
+from .worker import Application
 
 NO_SINGLE_INSTANCE_ENV = "LAYERSCOPE_NO_SINGLE_INSTANCE"
 """Set to 1: every ``layerscope`` process runs on its own (tests, debugging)."""
@@ -280,7 +281,7 @@ def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, 
 
 def setup_application() -> QApplication:
     """The QApplication with LayerScope's name, icon and macOS file-open handling."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or Application(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("LayerScope")
     app.setOrganizationName("LayerScope")
@@ -295,10 +296,6 @@ def setup_application() -> QApplication:
 
 
 def run(opts: argparse.Namespace) -> int:
-    # The GUI thread calls into Python for every cell it paints; with a loader thread busy, each call
-    # waits for the GIL up to the switch interval (5 ms by default), so a repaint could stall for
-    # hundreds of milliseconds. A short interval keeps painting fluid for a small cost to the loader.
-    sys.setswitchinterval(0.0002)
     app = setup_application()
     if getattr(opts, "theme", None):
         theme.apply(opts.theme)  # this run only: not remembered

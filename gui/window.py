@@ -30,7 +30,7 @@ from .panels.findings import badge
 from .panels.open_dialogs import ask_archive_file, ask_image, ask_layout_folder
 from .panels.source_flow import SourceFlow
 from .panels.status_bar import MessageBar, StatusPanel, show_warnings
-from .worker import Job
+from .worker import Job, share_with_gui_thread
 
 T = TypeVar("T")
 
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
+        share_with_gui_thread()  # workers leave the interpreter lock to painting (gui/worker.py)
         self.setWindowTitle("LayerScope")
         self.resize(1280, 800)
         self.setAcceptDrops(True)

@@ -8,13 +8,15 @@ result. Signals are delivered on the GUI thread (queued connections), so slots m
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QApplication
 
 from layerscope.core.errors import Cancelled, LayerScopeError
 
@@ -37,6 +39,7 @@ class Job(QObject):
 
     # -- called from the worker thread -------------------------------------------------------
     def progress(self, stage: str, done: int, total: int) -> None:
+        give_way()
         now = time.monotonic()
         # at most 20 updates a second; a new stage and a stage's end always
         if now - self._last_progress >= 0.05 or done >= total or stage != self._last_stage:
@@ -49,6 +52,7 @@ class Job(QObject):
         self.partial.emit(kind, value)
 
     def cancelled(self) -> bool:
+        give_way()  # a check is a moment the GUI thread may want the interpreter lock
         return self._cancel.is_set()
 
     # -- called from the GUI thread --------------------------------------------------------------
@@ -58,6 +62,13 @@ class Job(QObject):
     def start(self, pool: QThreadPool | None = None) -> None:
         """Run on ``pool`` (the global pool when None; a flow whose jobs must not queue behind the
         background jobs keeps its own, gui/space_flow.py)."""
+        # Once started, owned by a GUI-thread object and freed by deleteLater after its last signal's
+        # slots (connected last: Qt calls them in order). Freed by its last Python reference instead,
+        # it could die in the worker thread (the runner holds the last one once the GUI has let go of
+        # a superseded job) while the GUI thread delivers its signals: a crash.
+        self.setParent(_home())
+        for ended in (self.finished, self.failed, self.cancelled_):
+            ended.connect(self.deleteLater)
         (pool or QThreadPool.globalInstance()).start(_Runner(self))
 
     def _run(self) -> None:
@@ -90,6 +101,20 @@ class Job(QObject):
             self.cancelled_.emit()
         else:
             self.finished.emit(result)
+
+
+_homes: list[QObject] = []
+
+
+def _home() -> QObject:
+    """The parent of every job, on the GUI thread."""
+    if not _homes:
+        home = QObject()
+        app = QCoreApplication.instance()
+        if app is not None:
+            home.moveToThread(app.thread())
+        _homes.append(home)
+    return _homes[0]
 
 
 def _spent(_job: Job) -> None:
@@ -147,3 +172,51 @@ def courteous(cancelled: Callable[[], bool]) -> Callable[[], bool]:
         return cancelled()
 
     return check
+
+
+# ---- the GUI thread's turn ---------------------------------------------------------------------------
+# Qt calls into Python for every cell it paints and every virtual of a widget made in Python, and each
+# call takes the interpreter lock. While workers run Python, each of those calls waits for the lock to
+# be handed over, and for the kernel to give the GUI thread a core back: a repaint of a thousand calls
+# took 200-600 ms on two cores. So the application marks each event the GUI thread handles, and workers
+# pause at their checks (``Job.cancelled``, ``Job.progress``, ``give_way``) while it runs.
+SWITCH_INTERVAL_S = 0.0002
+"""How long a thread waiting for the interpreter lock waits before asking for it (5 ms by default)."""
+GIVE_WAY_S = 0.05
+"""How long, at most, workers pause for one event: an event handled longer than that is waiting, not
+working (a modal dialog's loop, a nested wait), and must not starve them."""
+_PAUSE_S = 0.0005
+
+_events: list[float] = []  # time.monotonic() at the start of each event the GUI thread is handling
+
+
+class Application(QApplication):
+    """LayerScope's QApplication: as ``QApplication``, and it tells workers when the GUI thread is
+    busy with an event (``give_way``)."""
+
+    def notify(self, receiver: QObject, event: QEvent) -> bool:
+        _events.append(time.monotonic())
+        try:
+            return super().notify(receiver, event)
+        finally:
+            _events.pop()
+
+
+def share_with_gui_thread() -> None:
+    """A short switch interval: a thread waiting for the interpreter lock asks for it after 0.2 ms,
+    not 5 (every window sets it, so that tests and benchmarks run as the app does)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+
+def give_way() -> None:
+    """Pause this worker while the GUI thread handles an event begun less than GIVE_WAY_S ago."""
+    if not _events or threading.current_thread() is threading.main_thread():
+        return
+    while True:
+        try:
+            began = _events[-1]  # the innermost event (a nested loop's events are fresh again)
+        except IndexError:
+            return
+        if time.monotonic() - began >= GIVE_WAY_S:
+            return
+        time.sleep(_PAUSE_S)

@@ -48,6 +48,8 @@ from ..models import SORT_ROLE
 _Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Path", "Copies", "Wasted", "Layers", "Why hidden")
+CHUNK = 2048
+"""Rows made between two checks of the job's cancel (a few milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -63,18 +65,20 @@ class WasteRows:
     def prepare(cls, s: LoadedImage, cancelled: CancelCheck | None = None) -> WasteRows:
         """Every row of ``s``'s waste figures (the controller's load job calls this, off the GUI
         thread). Raises Cancelled."""
-        check_cancelled(cancelled)
         items = s.figures.wasted
-        cells = [
-            (
-                "/" + w.path,
-                f"{len(w.copies):,}",
-                human_size(w.size),
-                ", ".join(f"#{i}" for i in w.layers),
-                "deleted" if w.deleted else "shadowed",
+        cells: list[tuple[str, str, str, str, str]] = []
+        for start in range(0, len(items), CHUNK):
+            check_cancelled(cancelled)  # also where the job gives the GUI thread its turn
+            cells.extend(
+                (
+                    "/" + w.path,
+                    f"{len(w.copies):,}",
+                    human_size(w.size),
+                    ", ".join(f"#{i}" for i in w.layers),
+                    "deleted" if w.deleted else "shadowed",
+                )
+                for w in items[start : start + CHUNK]
             )
-            for w in items
-        ]
         # ``items`` come biggest first (ties by path): each order is a stable sort of that order on one
         # int key (fast C comparisons, no long GIL-holding sort of tuples); the path order sorts strings
         n = len(items)

@@ -1,0 +1,73 @@
+"""Workers and the GUI thread (gui/worker.py): a job dies on the GUI thread, never in its worker, and
+workers leave the interpreter lock to the GUI thread while it handles an event."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+
+from layerscope.gui.worker import GIVE_WAY_S, Application, Job
+
+
+def test_the_application_is_the_apps_own(qapp):
+    assert isinstance(qapp, Application)  # tests/conftest.py: qapp_cls
+
+
+def test_a_job_the_gui_let_go_of_is_freed_on_the_gui_thread(qtbot):
+    """The GUI drops a superseded job at once; its runner then holds the last Python reference. The
+    job must not be freed in the worker (a QObject destroyed there while the GUI thread delivers its
+    signals crashed the window on reopens)."""
+    release = threading.Event()
+    died_in: list[str] = []
+    ended: list[object] = []
+
+    def work(_job: Job) -> int:
+        release.wait(10)
+        return 1
+
+    job = Job(work, "superseded")
+    job.destroyed.connect(
+        lambda *_: died_in.append(threading.current_thread().name), Qt.ConnectionType.DirectConnection
+    )
+    job.finished.connect(ended.append)
+    job.start()
+    del job  # as a controller does when a newer job replaces it
+    release.set()
+    qtbot.waitUntil(lambda: bool(died_in), timeout=10000)
+    assert died_in == [threading.main_thread().name]
+    assert ended == [1]  # its slots ran before it went
+
+
+def test_a_worker_pauses_while_the_gui_thread_handles_an_event(qtbot):
+    """While a slot runs on the GUI thread, a worker at its cancel check waits (at most GIVE_WAY_S)."""
+    checked_at: list[float] = []
+    started = threading.Event()
+
+    def work(job: Job) -> None:
+        started.set()
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            job.cancelled()
+            checked_at.append(time.monotonic())
+
+    busy: list[tuple[float, float]] = []
+
+    def gui_work() -> None:  # a slot that keeps the GUI thread busy for 30 ms
+        t = time.monotonic()
+        while time.monotonic() - t < 0.03:
+            pass
+        busy.append((t, time.monotonic()))
+
+    job = Job(work, "background")
+    job.start()
+    assert started.wait(5)
+    for k in range(5):
+        QTimer.singleShot(50 * k, gui_work)
+    qtbot.waitUntil(lambda: len(busy) == 5, timeout=5000)
+    job.cancel()
+    inside = [t for t in checked_at for a, b in busy if a + 0.005 < t < b - 0.002]
+    assert not inside, f"{len(inside)} checks returned while the GUI thread was busy"
+    assert GIVE_WAY_S >= 0.03
+    QCoreApplication.processEvents()
