@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from .kinds import EntryType
@@ -49,8 +50,31 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {many}"
 
 
+@functools.lru_cache(maxsize=4096)
 def readable_command(created_by: str) -> str:
-    """``/bin/sh -c #(nop)  CMD ["sh"]`` -> ``CMD ["sh"]``; ``/bin/sh -c apt ...`` -> ``RUN apt ...``."""
+    """``/bin/sh -c #(nop)  CMD ["sh"]`` -> ``CMD ["sh"]``; ``/bin/sh -c apt ...`` -> ``RUN apt ...``,
+    with each secret value the step spells out in its redacted form (``redact_secrets``): how a build
+    step is shown anywhere (the timeline, History, the CLI). ``plain_command`` keeps them."""
+    return redact_secrets(plain_command(created_by))
+
+
+@functools.lru_cache(maxsize=4096)
+def redact_secrets(command: str) -> str:
+    """A build step's command line with the secrets the audit finds in it (core/audit/history.py)
+    in their redacted form."""
+    global _redacted_command
+    if _redacted_command is None:
+        from .audit.history import redacted_command  # the audit imports this module
+
+        _redacted_command = redacted_command
+    return _redacted_command(command)
+
+
+_redacted_command: Callable[[str], str] | None = None
+
+
+def plain_command(created_by: str) -> str:
+    """``readable_command`` with secrets as they are: for the audit, which looks for them."""
     s = created_by.strip()
     for prefix in ("/bin/sh -c #(nop) ", "|0 /bin/sh -c #(nop) "):
         if s.startswith(prefix):

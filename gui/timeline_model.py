@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from layerscope.core.archive.records import HistoryStep
-from layerscope.core.display import human_size, readable_command
+from layerscope.core.display import human_size, readable_command, redact_secrets
 from layerscope.core.space.layers import LayerBar
 
 from .colors import layer_color
@@ -116,7 +116,8 @@ class LayerTimelineModel(QAbstractTableModel):
             return bar_tooltip(self._bars[s.layer])
         if role == Qt.ItemDataRole.ToolTipRole:
             changed = self._packages.get(s.layer, "") if s.layer is not None else ""
-            return "\n\n".join(t for t in (s.text, f"Packages: {changed}" if changed else "") if t) or None
+            shown = redact_secrets(s.text)
+            return "\n\n".join(t for t in (shown, f"Packages: {changed}" if changed else "") if t) or None
         if role == Qt.ItemDataRole.ForegroundRole and s.layer is None:
             dim = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
             dim.setAlpha(110)  # dimmed in light and dark palettes alike

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..archive.records import ImageRecord
-from ..display import readable_command
+from ..display import plain_command
 from .finding import Finding, redact
 from .patterns import find_secrets, placeholder, secret_name, secret_value
 from .rules import Rule
@@ -44,7 +44,7 @@ _CURL_USER = re.compile(r"""\bcurl\b[^|;&\n]*?\s(?:-u|--user)(?:=|\s+)(?:"([^"]*
 def history_findings(image: ImageRecord) -> Iterator[Finding]:
     """Secrets in the build steps' command lines, step by step; ``layer`` is the layer a step made."""
     for k, step in enumerate(image.history):
-        command = readable_command(step.created_by)
+        command = plain_command(step.created_by)
         where = f"history step {k}"
         for rule, key, value in _step_secrets(command):
             secret = redact(key, value)
@@ -52,6 +52,26 @@ def history_findings(image: ImageRecord) -> Iterator[Finding]:
         for m in find_secrets(step.created_by.encode("utf-8", "replace")):
             secret = redact(m.kind, secret_value(m))
             yield Finding(Rule.HISTORY_SECRET, None, step.layer, f"{where}: {secret}", secret=secret)
+
+
+def redacted_command(command: str) -> str:
+    """``command`` (a step, as recorded or readable) with each secret value it spells out (what
+    ``history_findings`` finds: ENV/ARG and build-arg values, ``curl -u`` passwords, keys and tokens
+    of known shapes) replaced by its redacted form: ``ENV API_TOKEN=[secret "ab12…" (40 characters)]``."""
+    values = {value for _rule, _key, value in _step_secrets(plain_command(command))}  # raw or readable
+    values.update(
+        m.value.decode("utf-8", "replace") for m in find_secrets(command.encode("utf-8", "replace"))
+    )
+    for value in sorted(values, key=len, reverse=True):  # a longer value may hold a shorter one
+        if not value or value not in command:
+            continue
+        shown = f"[{redact('secret', value)}]"
+        alone = re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")  # a value, not part of a word
+        if alone.search(command):
+            command = alone.sub(shown.replace("\\", r"\\"), command)  # literally, backslashes too
+        else:
+            command = command.replace(value, shown)
+    return command
 
 
 def _step_secrets(command: str) -> Iterator[tuple[Rule, str, str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..archive.records import Archive, ImageRecord
-from ..display import readable_command
+from ..display import readable_command, redact_secrets
 from .v1 import legacy_ids
 
 
@@ -162,6 +162,7 @@ def build_history(archive: Archive, image: ImageRecord) -> BuildHistory:
     steps: list[BuildStep] = []
     for n, h in enumerate(image.history):
         instruction, command = classify(h.created_by)
+        command = redact_secrets(command)  # shown: secrets in their redacted form
         if not h.created_by and h.comment:
             command = f"({h.comment})"
         layer = h.layer

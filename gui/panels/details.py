@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layerscope.core.display import exact_size, mode_string, plural, readable_command
+from layerscope.core.display import exact_size, mode_string, plural, readable_command, redact_secrets
 from layerscope.core.entry import Entry
 from layerscope.core.errors import LayerScopeError
 from layerscope.core.kinds import EntryType
@@ -150,7 +150,9 @@ class FilePanel(QWidget):
             cmd = readable_command(d.history.text if d.history else "")
             it = QListWidgetItem(f"#{layer}  {kind}  —  {cmd[:120]}")
             it.setData(Qt.ItemDataRole.UserRole, layer)
-            it.setToolTip(f"layer #{layer}: {kind}\n{d.history.text if d.history else '(no history)'}")
+            it.setToolTip(
+                f"layer #{layer}: {kind}\n{redact_secrets(d.history.text) if d.history else '(no history)'}"
+            )
             self.history.addItem(it)
 
     def _await_preview(self, session: LoadedImage, row: Row) -> bool:
@@ -322,7 +324,7 @@ def _info_tip(session: LoadedImage, row: Row) -> str:
     tip = [f"/{row.path}"]
     for what, layer in layers:
         d = session.image.layers[layer] if layer < len(session.image.layers) else None
-        cmd = d.history.text if d is not None and d.history else "(no history)"
+        cmd = redact_secrets(d.history.text) if d is not None and d.history else "(no history)"
         tip.append(f"{what} layer #{layer}: {cmd}".strip())
     return "\n".join(tip)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QPlainTextEdit
 
-from layerscope.core.display import exact_size, readable_command
+from layerscope.core.display import exact_size, readable_command, redact_secrets
 from layerscope.core.session import LoadedImage
 
 
@@ -39,7 +39,7 @@ def layer_description(s: LoadedImage, layer: int) -> list[str]:
         f"author:        {h.author if h and h.author else ''}",
         "",
         "command:",
-        h.text if h else "(no history)",
+        redact_secrets(h.text) if h else "(no history)",
     ]
     if h is not None and h.text:
         lines += ["", "readable:", readable_command(h.text)]

@@ -317,3 +317,24 @@ def test_secret_names(name: str, loose: bool, secret: bool) -> None:
 )
 def test_placeholders(value: str) -> None:
     assert placeholder(value)
+
+
+def test_build_steps_are_shown_with_their_secrets_redacted(
+    loaded: LoadedImage, stack_archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A step's command line is shown (timeline, History, CLI) with the secrets the audit finds in it
+    redacted; the rest of the line as it is, and the audit still sees the values."""
+    from layerscope.core.display import plain_command, readable_command
+
+    shown = [readable_command(h.created_by) for h in loaded.image.history]
+    assert any(PASSWORD in plain_command(h.created_by) for h in loaded.image.history)
+    assert "ENV DB_PASSWORD=[secret" in shown[1] and shown[1].endswith(" A=1")
+    assert "curl -u deploy:[secret" in shown[2] and "https://x/ && rm -rf /home/dev" in shown[2]
+    assert 'curl -u "$USER:$PASS" https://x/' in shown  # a placeholder is not a secret
+    out = ""
+    for argv in (["history"], ["history", "--json"], ["history", "--dockerfile"], ["inspect"]):
+        assert main([*argv, str(stack_archive), "--no-cache"]) == 0
+        out += capsys.readouterr().out
+    assert "[secret" in out
+    for secret in (PASSWORD, GITHUB):
+        assert secret not in out and all(secret not in s for s in shown)

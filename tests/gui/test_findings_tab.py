@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 import layerscope.gui.auditor as auditor_module
 from layerscope.core.audit import Rule
@@ -320,3 +321,36 @@ def test_closing_the_window_mid_audit_stops_it(qtbot, images, slow):
     time.sleep(0.05)
     qtbot.wait(100)
     assert a.report is None
+
+
+def _all_texts(model: Any) -> list[str]:
+    """Every display and tooltip text of a (tree or table) model, all rows down."""
+    out: list[str] = []
+    todo = [QModelIndex()]
+    while todo:
+        parent = todo.pop()
+        for row in range(model.rowCount(parent)):
+            for col in range(model.columnCount(parent)):
+                index = model.index(row, col, parent)
+                for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                    value = index.data(role)
+                    if isinstance(value, str):
+                        out.append(value)
+            todo.append(model.index(row, 0, parent))
+    return out
+
+
+def test_the_timeline_and_history_show_build_steps_with_secrets_redacted(window, qtbot):
+    """The build steps (timeline rows and tooltips, the layer legend, the History tab) show what the
+    audit found in them redacted."""
+    qtbot.waitUntil(lambda: window.history_panel.isEnabled(), timeout=TIMEOUT)
+    texts = _all_texts(window.timeline_model)
+    for view in window.history_panel.findChildren(QAbstractItemView):
+        if view.model() is not None:
+            texts += _all_texts(view.model())
+    texts += [w.toolTip() for w in window.findChildren(QWidget) if w.toolTip()]
+    everything = "\n".join(texts)
+    assert "curl -u deploy:[secret" in everything
+    for secret in SECRETS:
+        for line in secret.splitlines():
+            assert line not in everything
