@@ -8,6 +8,7 @@ result. Signals are delivered on the GUI thread (queued connections), so slots m
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
 import time
@@ -107,14 +108,30 @@ _homes: list[QObject] = []
 
 
 def _home() -> QObject:
-    """The parent of every job, on the GUI thread."""
+    """The parent of every started job, on the GUI thread."""
     if not _homes:
         home = QObject()
         app = QCoreApplication.instance()
         if app is not None:
             home.moveToThread(app.thread())
         _homes.append(home)
+        atexit.register(stop_all)
     return _homes[0]
+
+
+STOP_WAIT_S = 5.0
+"""How long the process's end waits for cancelled jobs to stop."""
+
+
+def stop_all(wait_s: float = STOP_WAIT_S) -> None:
+    """Cancel every running job and wait (up to ``wait_s``) until they stopped: at the process's end,
+    before Qt's objects go (a job still running then would report to a deleted object)."""
+    running = [j for home in _homes for j in home.findChildren(Job) if not j.done]
+    for job in running:
+        job.cancel()
+    end = time.monotonic() + wait_s
+    while any(not j.done for j in running) and time.monotonic() < end:
+        time.sleep(0.01)
 
 
 def _spent(_job: Job) -> None:

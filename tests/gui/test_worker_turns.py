@@ -71,3 +71,28 @@ def test_a_worker_pauses_while_the_gui_thread_handles_an_event(qtbot):
     assert not inside, f"{len(inside)} checks returned while the GUI thread was busy"
     assert GIVE_WAY_S >= 0.03
     QCoreApplication.processEvents()
+
+
+def test_the_process_end_stops_running_jobs_first():
+    """At exit (atexit), running jobs are cancelled and waited for, before Qt's objects go."""
+    import subprocess
+    import sys
+
+    script = """
+import time
+from PySide6.QtCore import QTimer
+from layerscope.gui.worker import Application, Job
+app = Application([])
+def work(job):
+    while not job.cancelled():
+        time.sleep(0.001)
+        job.progress("working", 1, 2)
+    print("stopped", flush=True)
+QTimer.singleShot(0, lambda: Job(work, "long").start())
+QTimer.singleShot(200, app.quit)
+app.exec()
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "stopped" in r.stdout
+    assert "Signal source has been deleted" not in r.stderr and "Traceback" not in r.stderr
