@@ -122,7 +122,8 @@ def test_100k_empty_files_memory_bounded(tmp_path):
     files = [Dir("many")] + [File(f"many/{i:06d}") for i in range(100_000)]
     path = build(Image([Layer(files)]), tmp_path / "img.tar", "docker-legacy")
     code = (
-        "import resource, sys\n"
+        "import sys, tracemalloc\n"
+        "tracemalloc.start()\n"
         "from pathlib import Path\n"
         "from layerscope.core.archive.open import open_archive\n"
         "from layerscope.core.layers.index import load_image\n"
@@ -131,7 +132,7 @@ def test_100k_empty_files_memory_bounded(tmp_path):
         "from layerscope.core.export.write import export\n"
         "a = open_archive(sys.argv[1]); ls = load_image(a, a.images[0]); t = merge(ls, archive=a)\n"
         "r = export(a, t, merged_items(t), Path(sys.argv[2]))\n"
-        "print(r.files, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "print(r.files, tracemalloc.get_traced_memory()[1] // (1 << 20))\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", code, str(path), str(tmp_path / "out")],
@@ -142,7 +143,9 @@ def test_100k_empty_files_memory_bounded(tmp_path):
     assert r.returncode == 0, r.stderr
     files, peak_mb = map(int, r.stdout.split())
     assert files == 100_000
-    assert peak_mb < 400, peak_mb
+    # the heap's peak (73 MB here): the process's peak RSS also counts the mapped archive's pages,
+    # which vary with the page cache (243-414 MB for the same run), not with what LayerScope keeps
+    assert peak_mb < 200, peak_mb
 
 
 def test_4096_deep_path(tmp_path):
