@@ -32,7 +32,6 @@ from layerscope.core.session import load
 from layerscope.gui.controller import releases_pending
 from layerscope.gui.launcher import with_system_malloc
 from layerscope.gui.window import MainWindow
-from layerscope.gui.worker import Application
 
 
 def headless_analysis(path: Path) -> float:
@@ -229,7 +228,7 @@ def main() -> int:
     with_system_malloc()  # as the layerscope command does (PYTHONMALLOC=malloc on glibc: an exec)
     path = opts.image
     headless_first = headless_analysis(path)  # also warms the persistent cache, as a GUI open would
-    app = Application(sys.argv[:1])  # as layerscope.gui.app's
+    app = QApplication(sys.argv[:1])
     w = MainWindow()
     w.resize(1280, 800)
     w.show()

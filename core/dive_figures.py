@@ -24,7 +24,7 @@ from .layers.index import LayerIndex
 from .paths import ancestors, drop_whiteout_prefix, parent, whiteout_path
 from .progress import CancelCheck, check_cancelled
 
-CHUNK = 8192
+CHUNK = 2048
 """Entries handled between two cancel checks: coarse enough to cost nothing, fine enough that a
 cancel on a 200k-entry image takes effect within a few milliseconds."""
 

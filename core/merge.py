@@ -27,7 +27,7 @@ from .layers.content import iter_contents
 from .layers.index import LayerIndex
 from .limits import MAX_WARNINGS
 from .paths import ancestors, parent
-from .progress import CancelCheck, check_cancelled
+from .progress import PAUSE_EVERY, CancelCheck, check_cancelled, pause_point
 
 _ADDED = ChangeKind.ADDED
 _MODIFIED = ChangeKind.MODIFIED
@@ -263,7 +263,9 @@ class _Merger:
         i = li.index
         nodes, kids = self.nodes, self.kids
         deleted_folders: dict[str, list[str]] = {}
-        for e in li.entries:
+        for n, e in enumerate(li.entries):
+            if not n % PAUSE_EVERY:
+                pause_point()
             t = e.type
             if t is _OPAQUE:
                 for child in sorted(kids.get(e.path, ())):
@@ -320,7 +322,9 @@ class _Merger:
         meta_differs, parent_of = _meta_differs, parent
         before: dict[str, tuple[Entry | None, int] | None] = {}
         dups = 0
-        for e in li.entries:
+        for n, e in enumerate(li.entries):
+            if not n % PAUSE_EVERY:
+                pause_point()
             t = e.type
             if t is whiteout_t or t is opaque_t:
                 continue
@@ -414,7 +418,9 @@ def _derive_folders(lc: dict[str, ChangeKind]) -> None:
     """Fold each changed path's kind into the folders above it (``ChangeKind.merge``)."""
     done: set[str] = set()
     unmodified = _UNMODIFIED
-    for p, kind in list(lc.items()):
+    for n, (p, kind) in enumerate(list(lc.items())):
+        if not n % PAUSE_EVERY:
+            pause_point()
         if kind is unmodified:
             continue
         for q in ancestors(p):

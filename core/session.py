@@ -20,7 +20,7 @@ from .cache.figures import cached_figures
 from .dive_figures import DiveFigures, dive_figures
 from .layers.index import LayerCache, LayerIndex, load_image
 from .merge import ImageTree, merge
-from .progress import CancelCheck, StageProgress, check_cancelled
+from .progress import CancelCheck, StageProgress, check_cancelled, pause_point
 from .views import FileView, LayerView, LevelView, MergedView, prepare_levels
 from .waste import LayerScopeFigures, layerscope_figures
 
@@ -203,6 +203,7 @@ def _worth_dismantling(v: object) -> bool:
 def _drain_dict(d: dict[Any, Any], stack: list[Any]) -> None:
     small = len(d) <= 64  # a few parts (merges, layers): look inside them; else just free the items
     while d:
+        pause_point()
         for _ in range(min(DISMANTLE_CHUNK, len(d))):
             v = d.popitem()[1]
             if small and _worth_dismantling(v):
@@ -213,6 +214,7 @@ def _drain_dict(d: dict[Any, Any], stack: list[Any]) -> None:
 def _drain_list(lst: list[Any], stack: list[Any]) -> None:
     small = len(lst) <= 64
     while lst:
+        pause_point()
         tail = lst[-DISMANTLE_CHUNK:]
         del lst[-DISMANTLE_CHUNK:]
         if small:
@@ -222,6 +224,7 @@ def _drain_list(lst: list[Any], stack: list[Any]) -> None:
 
 def _drain_set(items: set[Any]) -> None:
     while items:
+        pause_point()
         for _ in range(min(DISMANTLE_CHUNK, len(items))):
             items.pop()
 

@@ -17,7 +17,7 @@ from .kinds import ChangeKind, EntryType
 from .merge import ImageTree, NodeState
 from .paths import ancestors as ancestors_of
 from .paths import basename, join
-from .progress import check_cancelled
+from .progress import PAUSE_EVERY, check_cancelled, pause_point
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +296,9 @@ def level_records(tree: ImageTree, layer: int, after: dict[str, NodeState]) -> N
     file_t = EntryType.FILE
     direct: dict[str, int] = {}
     names: dict[str, list[str]] = {}
-    for p, before in tree.undo[layer].items():
+    for k, (p, before) in enumerate(tree.undo[layer].items()):
+        if not k % PAUSE_EVERY:
+            pause_point()
         i = p.rfind("/")
         folder = p[:i] if i >= 0 else ""
         here = names.get(folder)

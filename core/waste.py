@@ -16,7 +16,7 @@ from .layers.index import LayerIndex
 from .merge import ImageTree
 from .progress import CancelCheck, check_cancelled
 
-CHUNK = 8192
+CHUNK = 2048
 """Items handled between two cancel checks."""
 
 

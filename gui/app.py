@@ -29,7 +29,6 @@ from layerscope.core.sources.reference import parse_reference
 
 from . import icons, settings, theme
 from .window import MainWindow
-from .worker import Application
 
 NO_SINGLE_INSTANCE_ENV = "LAYERSCOPE_NO_SINGLE_INSTANCE"
 """Set to 1: every ``layerscope`` process runs on its own (tests, debugging)."""
@@ -281,7 +280,7 @@ def _screenshot(w: MainWindow, out: str, layer: int | None, expand: str | None, 
 
 def setup_application() -> QApplication:
     """The QApplication with LayerScope's name, icon and macOS file-open handling."""
-    app = QApplication.instance() or Application(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("LayerScope")
     app.setOrganizationName("LayerScope")

@@ -334,7 +334,7 @@ class Controller(QObject):
         self._jobs.clear()  # what they still send is dropped; an image never shown closes its archive
         if self.session is not None:
             self.session.release()
-        self._discard([self.session, self.view, self.waste_rows, self.packages], collect=True)
+        self.discard([self.session, self.view, self.waste_rows, self.packages], collect=True)
         self.session, self.view, self.waste_rows, self.packages = None, None, None, None
         self.archive = self.image = None
         self._resources.close()
@@ -399,7 +399,7 @@ class Controller(QObject):
         if previous is not None:
             # less memory at the peak (two images at once): the old image's merges for lower layers
             # go now (made again if it stays, because this load fails); the view shown keeps its own
-            self._discard(list(previous.drop_merges()))
+            self.discard(list(previous.drop_merges()))
         del previous
         self._reading, self._asked_layer = image, None
         self.loading.emit(image, {d.index: d.size for d in image.layers})
@@ -432,7 +432,7 @@ class Controller(QObject):
         self.image_loaded.emit()
         self.filter_cleared.emit()
         self.loaded.emit()
-        self._discard(old)
+        self.discard(old)
         self._after_load(session)
         self._read_packages(session)
         self.auditor.start(session, self.path)
@@ -465,7 +465,7 @@ class Controller(QObject):
                 old: list[object] = [self.waste_rows]
                 self.waste_rows = cast(WasteRows, rows)
                 self.waste_ready.emit()
-                self._discard(old)
+                self.discard(old)
 
         def finished(*_result: object) -> None:
             if self._warming_token is token:
@@ -477,7 +477,7 @@ class Controller(QObject):
         job.partial.connect(partial)
         job.finished.connect(finished)
         job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
-        QTimer.singleShot(0, job.start)  # after the release job that ``_discard`` starts
+        QTimer.singleShot(0, job.start)  # after the release job that ``discard`` starts
 
     @property
     def preparing(self) -> bool:
@@ -559,7 +559,7 @@ class Controller(QObject):
             self._packaging[0].cancel()
             self._packaging = None
 
-    def _discard(self, holder: list[object], collect: bool = False) -> None:
+    def discard(self, holder: list[object], collect: bool = False) -> None:
         """What ``holder`` holds is no longer shown (the panels have let go of it): free it off the GUI
         thread, piece by piece (core.session.dismantle), once this slot has returned (so that no
         local reference remains), then give the memory back to the system; with ``collect`` (the
@@ -605,7 +605,7 @@ class Controller(QObject):
         self.view_changed.emit()
         if self.filter_text:
             self._search()
-        self._discard(old)  # a view of a large image takes 0.1 s to free: not on the GUI thread
+        self.discard(old)  # a view of a large image takes 0.1 s to free: not on the GUI thread
 
     def set_hide_unmodified(self, on: bool) -> None:
         self.hide_unmodified = on

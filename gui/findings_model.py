@@ -24,6 +24,7 @@ from layerscope.core.audit import AuditReport, Finding, Severity
 
 from .colors import is_dark, layer_color, text_color
 from .models import SORT_ROLE
+from .worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -140,6 +141,7 @@ class FindingsModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         r, col = self.rows[index.row()], index.column()

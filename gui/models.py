@@ -31,6 +31,7 @@ from layerscope.core.views import FileView, Row
 
 from . import marks
 from .colors import is_dark, layer_color, text_color
+from .worker import gui_busy
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -455,6 +456,7 @@ class FileTreeModel(QAbstractItemModel):
         return self._italic if r.type is EntryType.SYMLINK and col == NAME else None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid():
             return None
         it = self._item(index)

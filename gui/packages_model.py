@@ -24,6 +24,7 @@ from layerscope.core.session import LoadedImage
 
 from .colors import layer_color, text_color
 from .models import LAYER_ROLE
+from .worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -244,6 +245,7 @@ class PackageTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self._order):
             return None
         n, col = self._order[index.row()], index.column()

@@ -116,7 +116,8 @@ class SpaceFlow(QObject):
         s = self._controller.session
         self._stop()
         self.info = None
-        self._usages.clear()
+        old, self._usages = self._usages, OrderedDict()
+        self._controller.discard([old])  # the old image's usages: freed off the GUI thread
         self.asked = None
         self._session = weakref.ref(s) if s is not None else None
         self.info_ready.emit()
@@ -174,6 +175,9 @@ class SpaceFlow(QObject):
             usage = usage_of_layer(s.tree, top, job.cancelled)
         else:
             usage = usage_of_tree(s.merged_upto(top, job.cancelled), job.cancelled)
+        shown = self._session() if self._session is not None else None
+        if shown is not s:
+            return usage  # another image came meanwhile: its usages are not this one's
         self._usages[key] = usage
         while len(self._usages) > KEPT_USAGES:
             oldest = next(iter(self._usages))
@@ -249,7 +253,8 @@ class SpaceFlow(QObject):
         """The window closes: stop, and let go of the image."""
         self._stop()
         self.info = None
-        self._usages.clear()
+        old, self._usages = self._usages, OrderedDict()
+        self._controller.discard([old])  # the old image's usages: freed off the GUI thread
 
 
 def _paint(render: Callable[..., None], tiles: list[Tile], look: Look, w: int, h: int, folder: str) -> QImage:

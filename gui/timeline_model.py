@@ -22,6 +22,7 @@ from layerscope.core.space.layers import LayerBar
 
 from .colors import layer_color
 from .models import LAYER_ROLE, SORT_ROLE, human
+from .worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -97,6 +98,7 @@ class LayerTimelineModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self._steps):
             return None
         s = self._steps[index.row()]

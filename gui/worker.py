@@ -16,10 +16,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from layerscope.core.errors import Cancelled, LayerScopeError
+from layerscope.core.progress import set_pause_point
 
 
 class Job(QObject):
@@ -195,45 +195,51 @@ def courteous(cancelled: Callable[[], bool]) -> Callable[[], bool]:
 # Qt calls into Python for every cell it paints and every virtual of a widget made in Python, and each
 # call takes the interpreter lock. While workers run Python, each of those calls waits for the lock to
 # be handed over, and for the kernel to give the GUI thread a core back: a repaint of a thousand calls
-# took 200-600 ms on two cores. So the application marks each event the GUI thread handles, and workers
-# pause at their checks (``Job.cancelled``, ``Job.progress``, ``give_way``) while it runs.
+# took 200-600 ms on two cores. So the GUI thread's busiest Python code (every model's ``data``, the
+# treemap's painting) marks its turn with ``gui_busy``, and workers pause at their checks
+# (``Job.cancelled``, ``Job.progress``, the engine's ``pause_point``) while such marks keep coming.
+# (Not by overriding QApplication.notify: PySide then hands some events to Python with a stale
+# wrapper for the receiver, the call fails and the event is lost.)
 SWITCH_INTERVAL_S = 0.0002
 """How long a thread waiting for the interpreter lock waits before asking for it (5 ms by default)."""
+RECENT_S = 0.01
+"""The GUI thread counts as busy this long after its last mark (more than it may wait for the lock)."""
 GIVE_WAY_S = 0.05
-"""How long, at most, workers pause for one event: an event handled longer than that is waiting, not
-working (a modal dialog's loop, a nested wait), and must not starve them."""
-_PAUSE_S = 0.0005
+"""How long, at most, a worker pauses at once; then it runs RUN_S without pausing, so a GUI thread
+that never stops painting slows workers down but does not stop them."""
+RUN_S = 0.01
+_PAUSE_S = 0.0002
 
-_events: list[float] = []  # time.monotonic() at the start of each event the GUI thread is handling
+_marked = 0.0  # time.monotonic() of the GUI thread's last mark
+_worker = threading.local()  # per worker: ``free_until``, the end of its run after a long pause
 
 
-class Application(QApplication):
-    """LayerScope's QApplication: as ``QApplication``, and it tells workers when the GUI thread is
-    busy with an event (``give_way``)."""
-
-    def notify(self, receiver: QObject, event: QEvent) -> bool:
-        _events.append(time.monotonic())
-        try:
-            return super().notify(receiver, event)
-        finally:
-            _events.pop()
+def gui_busy() -> None:
+    """Mark that the GUI thread runs Python for Qt (painting a cell, answering a model question)."""
+    global _marked
+    _marked = time.monotonic()
 
 
 def share_with_gui_thread() -> None:
-    """A short switch interval: a thread waiting for the interpreter lock asks for it after 0.2 ms,
-    not 5 (every window sets it, so that tests and benchmarks run as the app does)."""
+    """A short switch interval (a thread waiting for the interpreter lock asks for it after 0.2 ms,
+    not 5), and the engine's pause points give way (every window sets them, so that tests and
+    benchmarks run as the app does)."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    set_pause_point(give_way)  # the engine's long loops give way too (core/progress.py)
 
 
 def give_way() -> None:
-    """Pause this worker while the GUI thread handles an event begun less than GIVE_WAY_S ago."""
-    if not _events or threading.current_thread() is threading.main_thread():
+    """Pause this worker while the GUI thread is busy (marked in the last RECENT_S): at most
+    GIVE_WAY_S at once, then it runs RUN_S before it pauses again."""
+    now = time.monotonic()
+    if now - _marked > RECENT_S or threading.current_thread() is threading.main_thread():
         return
-    while True:
-        try:
-            began = _events[-1]  # the innermost event (a nested loop's events are fresh again)
-        except IndexError:
-            return
-        if time.monotonic() - began >= GIVE_WAY_S:
+    if now < getattr(_worker, "free_until", 0.0):
+        return
+    start = now
+    while now - _marked <= RECENT_S:
+        if now - start > GIVE_WAY_S:
+            _worker.free_until = now + RUN_S
             return
         time.sleep(_PAUSE_S)
+        now = time.monotonic()

@@ -68,14 +68,6 @@ def real_archives() -> list[Path]:
     return sorted(REAL.glob("*.tar")) if REAL.is_dir() else []
 
 
-@pytest.fixture(scope="session")
-def qapp_cls() -> type:
-    """pytest-qt's application is the app's own class (workers give way to its events)."""
-    from layerscope.gui.worker import Application
-
-    return Application
-
-
 # The real daemons (tests/sources/daemons.py), declared once here so that each starts once per session
 # whichever test modules use them. Imported last: that module reads the names above.
 from tests.sources.daemons import dockerd, podman_service  # noqa: E402

@@ -17,7 +17,7 @@ from ..progress import CancelCheck, check_cancelled
 from .finding import Finding
 from .rules import Rule
 
-CHUNK = 8192
+CHUNK = 2048
 """Nodes looked at between two cancel checks."""
 
 _FILE, _HARDLINK, _DIR = EntryType.FILE, EntryType.HARDLINK, EntryType.DIR

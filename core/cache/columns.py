@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import TypeVar
 
+from ..progress import pause_point
+
 _INT_CODES = ("b", "h", "i", "q")
 _COUNT = struct.Struct("<Q")
 _COLUMN = struct.Struct("<cQ")
@@ -41,6 +43,7 @@ def in_slices(items: Iterator[T]) -> list[T]:
         out.extend(islice(items, SLICE))
         if len(out) - before < SLICE:
             return out
+        pause_point()
 
 
 def _split_text(data: bytes) -> list[str]:
@@ -55,6 +58,7 @@ def _split_text(data: bytes) -> list[str]:
             return out
         out.extend(data[start:cut].decode(*_TEXT).split("\0"))
         start = cut + 1
+        pause_point()
 
 
 class CacheInvalid(Exception):

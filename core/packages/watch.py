@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..kinds import EntryType
 from ..merge import ImageTree
+from ..progress import PAUSE_EVERY, pause_point
 from .reading import Located
 
 _FILE = EntryType.FILE
@@ -50,7 +51,9 @@ class WatchedFiles:
                 for k in keys[lo:hi]:
                     if files.pop(k, None) is not None:
                         changed.add(k)
-        for e in tree.layers[i].entries:
+        for n, e in enumerate(tree.layers[i].entries):
+            if not n % PAUSE_EVERY:
+                pause_point()
             t = e.type
             if t is _WHITEOUT or t is _OPAQUE:
                 continue

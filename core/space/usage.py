@@ -19,7 +19,7 @@ from ..merge import ImageTree, Node
 from ..paths import ancestors, basename
 from ..progress import CancelCheck, check_cancelled
 
-CHUNK = 8192
+CHUNK = 2048
 """Paths handled between two cancel checks."""
 
 _FILE = EntryType.FILE

@@ -15,6 +15,7 @@ from layerscope.core.display import readable_command
 from layerscope.core.kinds import ChangeKind
 
 from .. import marks
+from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 KEY, VALUE_A, VALUE_B = range(3)
@@ -100,6 +101,7 @@ class ConfigDiffModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         r = self.rows[index.row()]

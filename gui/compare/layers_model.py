@@ -21,6 +21,7 @@ from layerscope.core.kinds import ChangeKind
 
 from .. import marks
 from ..colors import change_color
+from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 A, JOIN, B = range(3)
@@ -125,6 +126,7 @@ class LayerPairsModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self.pairs):
             return None
         p = self.pairs[index.row()]
@@ -181,6 +183,7 @@ class JoinDelegate(QStyledItemDelegate):
     base), nothing between layers that differ."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if index.column() != JOIN:
             super().paint(painter, option, index)
             return

@@ -24,6 +24,7 @@ from layerscope.core.kinds import ChangeKind
 from .. import marks
 from ..colors import change_color
 from ..models import natural_key
+from ..worker import gui_busy
 from .index import DiffIndex, PathInfo
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -245,6 +246,7 @@ class DiffTreeModel(QAbstractItemModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid():
             return None
         i = self._item(index).info

@@ -30,6 +30,7 @@ from layerscope.core.display import plural
 
 from ..colors import layer_color
 from ..models import LAYER_ROLE
+from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -84,6 +85,7 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self._steps):
             return None
         s, col = self._steps[index.row()], index.column()

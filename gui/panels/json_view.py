@@ -52,6 +52,8 @@ from layerscope.core.display import exact_size, plural
 from layerscope.core.errors import LayerScopeError
 from layerscope.core.session import LoadedImage
 
+from ..worker import gui_busy
+
 _Index = QModelIndex | QPersistentModelIndex
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PATH_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -180,6 +182,7 @@ class JsonTreeModel(QAbstractItemModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid():
             return None
         n = self._node(index)
@@ -227,6 +230,7 @@ class JsonHighlighter(QSyntaxHighlighter):
         ]
 
     def highlightBlock(self, text: str) -> None:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         for rx, f in self.rules:
             it = rx.globalMatch(text)
             while it.hasNext():

@@ -48,6 +48,7 @@ from layerscope.core.space.squarify import Tile
 from ..colors import DARK_TINTS, LIGHT_TINTS, is_dark
 from ..navigation import History, Place
 from ..space_flow import HEADER, Look, Treemap
+from ..worker import gui_busy
 from .path_bar import PathBar
 
 RESIZE_DELAY_MS = 120
@@ -175,6 +176,7 @@ class TreemapView(QWidget):
         return QRectF(r.x * sx, r.y * sy, r.w * sx, r.h * sy)
 
     def paintEvent(self, _event: QPaintEvent) -> None:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         p = QPainter(self)
         tm = self.treemap
         if tm is None:

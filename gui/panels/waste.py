@@ -44,12 +44,14 @@ from layerscope.core.waste import WasteItem
 
 from ..colors import layer_color
 from ..models import SORT_ROLE
+from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Path", "Copies", "Wasted", "Layers", "Why hidden")
-CHUNK = 2048
-"""Rows made between two checks of the job's cancel (a few milliseconds)."""
+CHUNK = 256
+"""Rows made between two checks of the job's cancel (a few milliseconds at most: the check is also
+where the job gives way to the GUI thread)."""
 
 
 @dataclass(slots=True)
@@ -177,6 +179,7 @@ class WasteModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid() or not 0 <= index.row() < len(self._order):
             return None
         n = self._order[index.row()]
@@ -401,6 +404,7 @@ class WasteGroupsModel(QAbstractItemModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid():
             return None
         v = self.node(index).value

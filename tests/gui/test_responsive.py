@@ -94,8 +94,8 @@ _FRESH_APP = """
 import sys, time
 from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
-from layerscope.gui.worker import Application
-app = Application([])  # as the app's (gui/app.py): workers give way to the GUI thread's events
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
 from layerscope.gui.window import MainWindow
 from tests.gui.test_responsive import Gaps
 w = MainWindow(); w.quiet_export = True; w.show()
