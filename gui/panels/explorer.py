@@ -38,6 +38,7 @@ from .matches import MatchBar
 from .packages import PackagesPanel
 from .path_bar import PathBar
 from .space_views import SpaceViews
+from .switch_notice import SwitchNotice
 from .timeline import TimelinePanel
 from .waste import WastePanel
 
@@ -104,6 +105,7 @@ class Explorer(QSplitter):
         self.setStretchFactor(1, 2)
         self.setSizes([430, 300])
         self._connect(controller)
+        self.switch_notice = SwitchNotice(self.tree, controller)  # a slow layer switch says so
         self.space = SpaceViews(self, controller)  # the treemap, the overview, the waste's groups
 
     def _connect(self, c: Controller) -> None:
