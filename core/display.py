@@ -50,7 +50,6 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {many}"
 
 
-@functools.lru_cache(maxsize=4096)
 def readable_command(created_by: str) -> str:
     """``/bin/sh -c #(nop)  CMD ["sh"]`` -> ``CMD ["sh"]``; ``/bin/sh -c apt ...`` -> ``RUN apt ...``,
     with each secret value the step spells out in its redacted form (``redact_secrets``): how a build

@@ -8,7 +8,8 @@ make a load faster, never change or stop it.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from ..archive.records import Archive, ImageRecord, LayerDesc
 from ..tar.budget import IndexBudget
@@ -19,6 +20,8 @@ from .folder import CacheFolder
 from .keys import figures_key, layer_key
 from .layers import StoredLayer, decode_layer, encode_layer
 from .version import code_version
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ..dive_figures import DiveFigures
@@ -83,16 +86,7 @@ class Store:
         """Both figure sets of ``image`` stored earlier, or None."""
         from .figures import decode_figures
 
-        key = figures_key(image, [layer_key(d) for d in image.layers], base_layers)
-        if key is None:
-            return None
-        payload = self.folder.read(CacheKind.FIGURES, key, code_version())
-        if payload is None:
-            return None
-        try:
-            return decode_figures(payload)
-        except Exception:
-            return None
+        return self._load_for_image(CacheKind.FIGURES, image, base_layers, decode_figures)
 
     def save_figures(
         self,
@@ -105,9 +99,7 @@ class Store:
         """Keep both figure sets of ``image`` whose layers were verified as ``layer_keys``."""
         from .figures import encode_figures
 
-        if layer_keys != [layer_key(d) for d in image.layers]:
-            return False
-        key = figures_key(image, layer_keys, base_layers)
+        key = _verified_key(image, layer_keys, base_layers)
         if key is None:
             return False
         return self.folder.write(CacheKind.FIGURES, key, code_version(), encode_figures(dive, ours))
@@ -116,27 +108,15 @@ class Store:
         """What ``ci --json`` printed of ``image``'s figures earlier (``CiParts``), or None."""
         from .ci import decode_ci
 
-        key = figures_key(image, [layer_key(d) for d in image.layers], base_layers)
-        if key is None:
-            return None
-        payload = self.folder.read(CacheKind.CI, key, code_version())
-        if payload is None:
-            return None
-        try:
-            return decode_ci(payload)
-        except Exception:
-            return None
+        return self._load_for_image(CacheKind.CI, image, base_layers, decode_ci)
 
     def save_ci(
         self, image: ImageRecord, layer_keys: list[str | None], base_layers: int, parts: CiParts
     ) -> bool:
         """Keep ``parts`` of ``image`` whose layers were verified as ``layer_keys``."""
         from .ci import encode_ci
-        from .columns import Unencodable
 
-        if layer_keys != [layer_key(d) for d in image.layers]:
-            return False
-        key = figures_key(image, layer_keys, base_layers)
+        key = _verified_key(image, layer_keys, base_layers)
         if key is None:
             return False
         try:
@@ -144,6 +124,30 @@ class Store:
         except Unencodable:
             return False
         return self.folder.write(CacheKind.CI, key, code_version(), payload)
+
+    def _load_for_image(
+        self, kind: CacheKind, image: ImageRecord, base_layers: int, decode: Callable[[memoryview], T]
+    ) -> T | None:
+        """What was kept of ``kind`` for ``image`` (keyed by its layers' keys), decoded; None when
+        absent or unreadable."""
+        key = figures_key(image, [layer_key(d) for d in image.layers], base_layers)
+        if key is None:
+            return None
+        payload = self.folder.read(kind, key, code_version())
+        if payload is None:
+            return None
+        try:
+            return decode(payload)
+        except Exception:
+            return None
+
+
+def _verified_key(image: ImageRecord, layer_keys: list[str | None], base_layers: int) -> str | None:
+    """The key to keep ``image``'s results under, when its layers were verified as ``layer_keys``
+    (they are still its layers' keys); None otherwise."""
+    if layer_keys != [layer_key(d) for d in image.layers]:
+        return None
+    return figures_key(image, layer_keys, base_layers)
 
 
 _lock = threading.Lock()
