@@ -137,6 +137,11 @@ once made (about 150 bytes a change: 25 MB for the 2 GB benchmark image's 186k);
 them again at each switch."""
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet_depth = 0  # blocks inside quiet_gc, in any thread
+_quiet_was_enabled = False  # the collector's state when the first of them began
+
+
 @contextlib.contextmanager
 def quiet_gc() -> Iterator[None]:
     """No cyclic-GC passes while a large image loads; afterwards its objects are frozen out of them.
@@ -146,23 +151,34 @@ def quiet_gc() -> Iterator[None]:
     checks it). Without this, each full collection walks them all (0.1-0.2 s on 186k entries,
     holding the GIL, so the GUI stalls), several times per load. Objects frozen are never examined
     by the cyclic GC: a cycle made by a caller before a freeze is only freed by ``release_memory``.
-    Nothing is frozen when the block raises (Cancelled, an error).
+
+    The collector is one for the whole process, so the pause is shared: blocks in several threads
+    (a load while the last image's package job ends) keep it off until the last of them ends, and
+    it comes back only if it was on when the first began. (Each block turning it back on at its own
+    end let the collector loose on a load still running: full passes of 0.2-0.3 s, growing with
+    the load.) A block that raises freezes nothing of its own (its half-made objects hang on the
+    traceback's frames, a cycle; frozen, they would never be freed), though a block still running
+    elsewhere may freeze them when it ends.
     """
-    was = gc.isenabled()
-    gc.disable()
+    global _quiet_depth, _quiet_was_enabled
+    with _QUIET_LOCK:
+        if _quiet_depth == 0:
+            _quiet_was_enabled = gc.isenabled()
+            gc.disable()
+        _quiet_depth += 1
+    ok = False
     try:
         yield
-    except BaseException:
-        # a cancelled or failed load: its half-made objects hang on the traceback's frames, a cycle;
-        # frozen, they would never be freed
-        if was:
-            gc.enable()
-        raise
-    # frozen before enabled: in between, any thread's allocation would start a collection of every
-    # object made in the block, holding the GIL for tens of milliseconds (a stall of the GUI)
-    gc.freeze()
-    if was:
-        gc.enable()
+        ok = True
+    finally:
+        with _QUIET_LOCK:
+            if ok:
+                # frozen before enabled: in between, any thread's allocation would start a
+                # collection of every object made in the block (a stall of the GUI)
+                gc.freeze()
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_was_enabled:
+                gc.enable()
 
 
 DISMANTLE_CHUNK = 2048

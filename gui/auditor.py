@@ -132,8 +132,7 @@ class Auditor(QObject):
         def work(job: Job) -> tuple[AuditReport, str]:
             check_cancelled(job.cancelled)
             allow, note = _allow_list(path)
-            # no quiet_gc: the report is small, and pausing the collector is global (it would stay off,
-            # or come back on, under the other jobs' feet)
+            # no quiet_gc: the report is small (its objects need no freezing out of the collector)
             report = audit(session, allow, deep, progress=job.progress, cancelled=job.cancelled)
             return report, note
 

@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor
 
 from layerscope.core.audit import AuditReport, Finding, Severity
 
+from .cells import CellData
 from .colors import is_dark, layer_color, text_color
 from .models import SORT_ROLE
 from .worker import gui_busy
@@ -110,7 +111,7 @@ def sort_key(f: Finding, column: int) -> Any:
     )[column]
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(CellData, QAbstractTableModel):
     """The findings of one report, in the report's order (most severe first)."""
 
     def __init__(self, parent: Any = None) -> None:

@@ -30,6 +30,7 @@ from layerscope.core.kinds import ChangeKind, EntryType
 from layerscope.core.views import FileView, Row
 
 from . import marks
+from .cells import CellData
 from .colors import is_dark, layer_color, text_color
 from .worker import gui_busy
 
@@ -232,7 +233,7 @@ _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemF
 """A file tree row's flags (combining enum members costs more than the rest of ``flags``)."""
 
 
-class FileTreeModel(QAbstractItemModel):
+class FileTreeModel(CellData, QAbstractItemModel):
     """A lazy tree over a core FileView: name, size, owning layer, change, permissions, owner; rows
     tinted by owner. Only the children of expanded folders are ever made or sorted."""
 
@@ -459,9 +460,17 @@ class FileTreeModel(QAbstractItemModel):
         gui_busy()  # workers give way meanwhile (gui/worker.py)
         if not index.isValid():
             return None
-        it = self._item(index)
-        r = self.row_info(it.path)
+        return self._value(self.row_info(self._item(index).path), index.column(), role)
+
+    def cell_roles(self, index: _Index, roles: list[int]) -> list[Any]:
+        """A painted cell's roles (gui/cells.py), from one look-up of its row."""
+        if not index.isValid():
+            return [None] * len(roles)
+        r = self.row_info(self._item(index).path)
         col = index.column()
+        return [self._value(r, col, role) for role in roles]
+
+    def _value(self, r: Row, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return _display(r, col)
         if role == Qt.ItemDataRole.BackgroundRole:

@@ -22,6 +22,7 @@ from layerscope.core.packages.model import LayerPackages
 from layerscope.core.progress import CancelCheck, StageProgress, check_cancelled
 from layerscope.core.session import LoadedImage
 
+from .cells import CellData
 from .colors import layer_color, text_color
 from .models import LAYER_ROLE
 from .worker import gui_busy
@@ -145,7 +146,7 @@ class PackageInfo:
         return dataclasses.replace(self, failed=why)
 
 
-class PackageTableModel(QAbstractTableModel):
+class PackageTableModel(CellData, QAbstractTableModel):
     """The rows of prepared ``PackageRows``, filtered by a text and sorted by a prepared order."""
 
     def __init__(self, parent: Any = None) -> None:

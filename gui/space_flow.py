@@ -112,12 +112,17 @@ class SpaceFlow(QObject):
         self._gen += 1
         self._info_gen += 1
 
+    def _let_go(self) -> None:
+        """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste
+        groups): freed off the GUI thread, where dropping them took 0.1-0.2 s on the 2 GB image."""
+        holder: list[object] = [self._usages, self.info]
+        self._usages, self.info = OrderedDict(), None
+        self._controller.discard(holder)
+
     def _new_image(self) -> None:
         s = self._controller.session
         self._stop()
-        self.info = None
-        old, self._usages = self._usages, OrderedDict()
-        self._controller.discard([old])  # the old image's usages: freed off the GUI thread
+        self._let_go()
         self.asked = None
         self._session = weakref.ref(s) if s is not None else None
         self.info_ready.emit()
@@ -252,9 +257,7 @@ class SpaceFlow(QObject):
     def close(self) -> None:
         """The window closes: stop, and let go of the image."""
         self._stop()
-        self.info = None
-        old, self._usages = self._usages, OrderedDict()
-        self._controller.discard([old])  # the old image's usages: freed off the GUI thread
+        self._let_go()
 
 
 def _paint(render: Callable[..., None], tiles: list[Tile], look: Look, w: int, h: int, folder: str) -> QImage:

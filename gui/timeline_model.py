@@ -20,6 +20,7 @@ from layerscope.core.archive.records import HistoryStep
 from layerscope.core.display import human_size, readable_command, redact_secrets
 from layerscope.core.space.layers import LayerBar
 
+from .cells import CellData
 from .colors import layer_color
 from .models import LAYER_ROLE, SORT_ROLE, human
 from .worker import gui_busy
@@ -27,7 +28,7 @@ from .worker import gui_busy
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class LayerTimelineModel(QAbstractTableModel):
+class LayerTimelineModel(CellData, QAbstractTableModel):
     """One row per history step; steps that made no layer are dimmed."""
 
     COLUMNS = ("#", "Size", "Command", "Created", "Packages")

@@ -15,6 +15,7 @@ from layerscope.core.display import readable_command
 from layerscope.core.kinds import ChangeKind
 
 from .. import marks
+from ..cells import CellData
 from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -67,7 +68,7 @@ def config_rows(c: ConfigDiff) -> list[ConfigRow]:
     return rows
 
 
-class ConfigDiffModel(QAbstractTableModel):
+class ConfigDiffModel(CellData, QAbstractTableModel):
     """Rows of ``config_rows``; columns: what, A's value, B's value."""
 
     COLUMNS = ("Setting", "A", "B")

@@ -20,6 +20,7 @@ from layerscope.core.display import human_size, readable_command
 from layerscope.core.kinds import ChangeKind
 
 from .. import marks
+from ..cells import CellData
 from ..colors import change_color
 from ..worker import gui_busy
 
@@ -92,7 +93,7 @@ def _tint(colour: QColor | None, base: QColor, amount: float) -> QColor:
     )
 
 
-class LayerPairsModel(QAbstractTableModel):
+class LayerPairsModel(CellData, QAbstractTableModel):
     """Rows of ``LayerPair``; columns A, the join, B."""
 
     COLUMNS = ("A", "", "B")

@@ -22,6 +22,7 @@ from layerscope.core.display import human_size
 from layerscope.core.kinds import ChangeKind
 
 from .. import marks
+from ..cells import CellData
 from ..colors import change_color
 from ..models import natural_key
 from ..worker import gui_busy
@@ -86,7 +87,7 @@ def sort_infos(infos: list[PathInfo], column: int, descending: bool) -> list[Pat
     return sorted(by_name, key=key, reverse=descending)  # stable: ties keep the name order
 
 
-class DiffTreeModel(QAbstractItemModel):
+class DiffTreeModel(CellData, QAbstractItemModel):
     """See the module docstring."""
 
     def __init__(self, parent: QObject | None = None) -> None:

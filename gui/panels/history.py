@@ -28,6 +28,7 @@ from layerscope.core.buildsteps.dockerfile import as_dockerfile
 from layerscope.core.buildsteps.steps import BuildHistory, BuildStep
 from layerscope.core.display import plural
 
+from ..cells import CellData
 from ..colors import layer_color
 from ..models import LAYER_ROLE
 from ..worker import gui_busy
@@ -45,7 +46,7 @@ def short_id(digest: str | None) -> str:
     return digest.partition(":")[2][:SHORT_ID] if ":" in digest else digest[:SHORT_ID]
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(CellData, QAbstractTableModel):
     """One row per history step, bottom to top: its layer, its Dockerfile line, its identities."""
 
     COLUMNS = ("Layer", "Step", "ChainID", "diff_id", "v1 id")

@@ -52,6 +52,7 @@ from layerscope.core.display import exact_size, plural
 from layerscope.core.errors import LayerScopeError
 from layerscope.core.session import LoadedImage
 
+from ..cells import CellData
 from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -123,7 +124,7 @@ def _cell(n: _Node, col: int) -> str:
     return _type_name(v)
 
 
-class JsonTreeModel(QAbstractItemModel):
+class JsonTreeModel(CellData, QAbstractItemModel):
     COLUMNS = ("Key", "Value", "Type")
 
     def __init__(self, parent: Any = None) -> None:

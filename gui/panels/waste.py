@@ -42,6 +42,7 @@ from layerscope.core.space.waste_groups import (
 )
 from layerscope.core.waste import WasteItem
 
+from ..cells import CellData
 from ..colors import layer_color
 from ..models import SORT_ROLE
 from ..worker import gui_busy
@@ -116,7 +117,7 @@ def figures_html(s: LoadedImage) -> str:
     )
 
 
-class WasteModel(QAbstractTableModel):
+class WasteModel(CellData, QAbstractTableModel):
     """The wasted paths, from prepared ``WasteRows``; sorting picks one of the prepared orders."""
 
     COLUMNS = COLUMNS
@@ -307,7 +308,7 @@ class _More:
     bytes: int
 
 
-class WasteGroupsModel(QAbstractItemModel):
+class WasteGroupsModel(CellData, QAbstractItemModel):
     """The explained waste as a tree: ``by`` "folder" (folders with their totals, opened one level at
     a time, the wasted paths in them) or "cause" (each layer that hid something, its paths). Rows
     are made when their parent is first opened, at most MAX_GROUP_ROWS paths per parent."""

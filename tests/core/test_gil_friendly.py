@@ -49,6 +49,52 @@ def test_quiet_gc_freezes_before_enabling(monkeypatch: pytest.MonkeyPatch) -> No
     assert rec.calls.index("freeze") < rec.calls.index("enable")
 
 
+def test_quiet_gc_is_shared_by_blocks_in_several_threads() -> None:
+    # a load while the last image's package job ends: the job's end must not turn the collector
+    # back on under the load (its full passes stalled the GUI 0.2-0.3 s on the 2 GB image)
+    import threading
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        inside, leave = threading.Event(), threading.Event()
+
+        def other_job() -> None:
+            with session.quiet_gc():
+                inside.set()
+                leave.wait(10)
+
+        t = threading.Thread(target=other_job)
+        with session.quiet_gc():
+            t.start()
+            assert inside.wait(10)
+        assert not gc.isenabled()  # the other block still runs
+        leave.set()
+        t.join(10)
+        assert gc.isenabled()  # the last block ended: back as it was before the first
+        gc.disable()
+        with session.quiet_gc():
+            pass
+        assert not gc.isenabled()  # off before: stays off
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def test_quiet_gc_freezes_nothing_when_the_block_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = _Recorder()
+    monkeypatch.setattr(session, "gc", rec)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with pytest.raises(KeyError), session.quiet_gc():
+            raise KeyError("x")
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
+    assert "freeze" not in rec.calls
+
+
 def test_in_slices_is_list_and_takes_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     taken: list[int] = []
     real = columns.islice

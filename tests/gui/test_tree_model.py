@@ -319,3 +319,45 @@ def test_a_folder_too_big_to_copy_here_is_refused_with_a_note(qtbot, monkeypatch
     md = w.tree_model.mimeData([w.tree_model.index_for_path("opt/app")])
     assert md.urls() == []
     assert notes and "/opt/app holds 22 bytes" in notes[0] and "Export" in notes[0]
+
+
+# ---- painting: one call into Python per cell (gui/cells.py) ----------------------------------------
+def test_a_painted_cell_is_one_call_with_the_same_values_as_data(names_image, qtbot):
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeView
+
+    calls = {"data": 0, "multiData": 0}
+
+    class Counting(FileTreeModel):
+        def data(self, *a):
+            calls["data"] += 1
+            return super().data(*a)
+
+        def multiData(self, *a):
+            calls["multiData"] += 1
+            return super().multiData(*a)
+
+    m = Counting()
+    m.set_view(names_image.view(1, False))
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(m)
+    view.resize(700, 400)
+    view.expandAll()
+    view.show()
+    qtbot.waitExposed(view)
+    calls.update(data=0, multiData=0)
+    view.grab()  # paints every visible cell
+    assert calls["multiData"] >= len(TREE_COLUMNS)  # rows were painted...
+    assert calls["data"] == 0  # ...through multiData only: one entry into Python per cell
+    d = QStyledItemDelegate()
+    for path in ("d/big", "d/link", "etc/motd", "etc/new"):
+        row = m.index_for_path(path)
+        for col in range(len(TREE_COLUMNS)):
+            idx = row.siblingAtColumn(col)
+            o = QStyleOptionViewItem()
+            d.initStyleOption(o, idx)  # what a delegate paints, asked through multiData
+            assert o.text == (m.data(idx, Display) or "")
+            assert o.backgroundBrush == m.data(idx, Qt.ItemDataRole.BackgroundRole)
+            assert o.font.strikeOut() == bool(
+                (f := m.data(idx, Qt.ItemDataRole.FontRole)) is not None and f.strikeOut()
+            )
