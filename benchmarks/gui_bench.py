@@ -162,6 +162,7 @@ def first_load(app: QApplication, w: MainWindow, path: Path, beat: Heartbeat) ->
         if "timeline" not in marks and w.timeline_model.rowCount() > 0:
             w.timeline.viewport().repaint()
             marks["timeline"] = time.perf_counter() - t0
+            poll.stop()  # a 1 ms Python timer left running would take the interpreter lock from the load
 
     poll = QTimer()
     poll.setInterval(1)

@@ -23,7 +23,7 @@ from ..layers.index import LayerIndex
 from ..limits import MAX_AUDIT_FILE_BYTES, MAX_AUDIT_FINDINGS_PER_FILE
 from ..progress import CancelCheck, check_cancelled
 from .finding import Redacted, redact
-from .known import in_package_tree, is_ca_bundle, is_test_fixture
+from .known import in_package_tree, is_ca_bundle, is_published_value, is_test_fixture
 from .names import NameKind, name_kind, named_secrets
 from .patterns import Match, find_secrets, secret_value
 from .rules import Rule
@@ -164,7 +164,8 @@ def _scan_file(out: LayerSecrets, e: Entry, kind: NameKind | None, data: bytes) 
         key_found = key_found or m.rule is Rule.PRIVATE_KEY
     lines = _line_numbers(data, [m.offset for m, _ in found])
     for (m, value), line in zip(found, lines, strict=True):
-        out.found.append(FileSecret(out.layer, e, m.rule, redact(m.kind, value, line), fixture))
+        published = fixture or is_published_value(value)
+        out.found.append(FileSecret(out.layer, e, m.rule, redact(m.kind, value, line), published))
     if kind is NameKind.SSH_KEY and not key_found:
         out.found.append(FileSecret(out.layer, e, Rule.SSH_KEY_FILE, None, fixture))
     if more:

@@ -8,10 +8,17 @@ there too. A private key in a test folder (Python's test certificates, a package
 ``test/fixtures/*.pem``), or a key file a package tree holds (a library's own proxy CA), is a
 published fixture, not a leak: it is counted, not reported. SSH keys and credential files (.env,
 .pgpass, auth files) are reported wherever they are, except in a package tree's test folders.
+
+Some tools publish a credential in their own source: an API key that only identifies the tool to
+its vendor, the same bytes in every copy of it (gsutil's key for anonymous requests, whose comment
+says "This API key is not secret"; the Cloud SDK's error-reporting keys). Finding one means the
+tool is installed, not that a secret leaked: such values are counted as fixtures, wherever they are.
+They are known here by their SHA-256, so that this file holds no key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 _CA_FOLDERS = (
@@ -78,3 +85,17 @@ def is_test_fixture(path: str) -> bool:
     if path.startswith("usr/share/doc/"):
         return True
     return any(part in _FIXTURE_FOLDERS for part in path.split("/")[:-1])
+
+
+_PUBLISHED_VALUES = {
+    # gsutil (platform/gsutil/gslib/{gcs_json_api,kms_api,pubsub_api,iamcredentials_api}.py)
+    "b3f19cc85129501b94306e7892b522f46fa2dcda7da664cc74a0ca9314d7d984",
+    # the Cloud SDK's error and crash reporting (googlecloudsdk/command_lib/crash_handling.py)
+    "a73b3ad3b416d981fce267795785aee45bf39224fa07ce8a2e2f5a9fa89ef979",
+    "6189b36d964849f34370088524ad63c235eba30974ee3da0d966ed6bac16b50d",
+}
+
+
+def is_published_value(value: bytes) -> bool:
+    """True for a credential a widely used tool ships in its own source, the same in every copy."""
+    return hashlib.sha256(value).hexdigest() in _PUBLISHED_VALUES

@@ -338,3 +338,38 @@ def test_build_steps_are_shown_with_their_secrets_redacted(
     assert "[secret" in out
     for secret in (PASSWORD, GITHUB):
         assert secret not in out and all(secret not in s for s in shown)
+
+
+# the key gsutil ships for anonymous requests ("This API key is not secret"), split so that this
+# file does not match the pattern itself
+GSUTIL_KEY = "AIza" + "SyDnacJHrKma0048b13sh8cgxNUwulubmJM"
+_GSUTIL = Path("/usr/lib/google-cloud-sdk/platform/gsutil/gslib/gcs_json_api.py")
+
+
+def _tool_audit(tmp_path: Path, source: bytes) -> tuple[list[str], int]:
+    """The paths of the Google API keys found in a tool's file beside a file of one's own key, and
+    the fixtures counted."""
+    own = "AIza" + _token(35, string.ascii_letters + string.digits)
+    path = build(
+        Image([Layer([Dir("opt"), Dir("opt/sdk"), File("opt/sdk/gcs_json_api.py", source),
+                      File("opt/sdk/mine.py", f"KEY = '{own}'\n".encode())])]),
+        tmp_path / "tool.tar",
+        "docker25",
+    )  # fmt: skip
+    with open_image(path) as (archive, im):
+        r = audit(load(archive, im))
+    return [f.path or "" for f in _by(r.findings, Rule.GCP_API_KEY)], r.fixtures
+
+
+def test_a_key_a_tool_publishes_in_its_source_is_counted_not_reported(tmp_path: Path) -> None:
+    source = f"    # This API key is not secret\n    key = '{GSUTIL_KEY}'\n".encode()
+    paths, fixtures = _tool_audit(tmp_path, source)
+    assert paths == ["/opt/sdk/mine.py"]  # a key of one's own is still reported
+    assert fixtures == 1
+
+
+@pytest.mark.skipif(not _GSUTIL.is_file(), reason=f"needs the Cloud SDK's gsutil ({_GSUTIL})")
+def test_the_real_gsutil_source_is_not_reported(tmp_path: Path) -> None:
+    paths, fixtures = _tool_audit(tmp_path, _GSUTIL.read_bytes())
+    assert paths == ["/opt/sdk/mine.py"]
+    assert fixtures >= 1
