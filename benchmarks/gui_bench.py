@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QApplication
 
 from layerscope.core.archive.open import open_archive
 from layerscope.core.session import load
-from layerscope.gui.controller import releases_pending
 from layerscope.gui.launcher import with_system_malloc
+from layerscope.gui.release import releases_pending
 from layerscope.gui.window import MainWindow
 
 
@@ -150,7 +150,7 @@ def settle_released(app: QApplication, timeout: float = 60.0) -> None:
 def wait_prepared(app: QApplication, w: MainWindow, timeout: float = 60.0) -> None:
     """Until the background work after a load (the Waste table's rows, the lower layers' views) is done."""
     end = time.perf_counter() + timeout
-    while w.controller.preparing and time.perf_counter() < end:
+    while w.controller.after_load.preparing and time.perf_counter() < end:
         settle(app, 0.02)
 
 

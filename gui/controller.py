@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
-import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from layerscope.core.archive.records import Archive, ImageRecord
 from layerscope.core.display import plural
@@ -34,17 +32,19 @@ from layerscope.core.layers.index import LayerIndex
 from layerscope.core.preview import Preview, preview
 from layerscope.core.progress import check_cancelled
 from layerscope.core.resources import SAMPLE_IMAGE, resource_path
-from layerscope.core.session import LoadedImage, dismantle, load, quiet_gc, release_memory
+from layerscope.core.session import LoadedImage, load
 from layerscope.core.sources.open import SourceOptions, open_source
 from layerscope.core.sources.reference import Reference, SourceKind, parse_reference
 from layerscope.core.views import FileView, Row
 
 from . import credentials, settings
+from .after_load import AfterLoad
 from .auditor import Auditor
 from .content import content_source
 from .packages_model import PackageInfo
 from .panels.waste import WasteRows
-from .worker import Job, courteous
+from .release import free_later, releases_pending
+from .worker import Job
 
 
 class Channel(StrEnum):
@@ -131,14 +131,13 @@ class Controller(QObject):
         self._sample: Path | None = None
         self._reading: ImageRecord | None = None  # the image being read (its timeline is shown)
         self._asked_layer: int | None = None  # a layer of it the user chose while it was read
-        self._warming: Job | None = None  # prepares the Waste table and the lower layers' views
-        self._warming_token: object | None = None  # the live one's
         self.packages: PackageInfo | None = None  # of ``session``: its build steps, OS and packages
-        self._packaging: tuple[Job, object] | None = None  # the package job of ``session`` and its token
+        self.after_load = AfterLoad(self)  # the Waste rows, the lower layers' views, the packages
         # the audit of ``session`` (the Findings tab): it starts once the replaced image is freed and the
         # after-load and package jobs are done (three busy threads beside the GUI's stall its event loop)
         self.auditor = Auditor(
-            self, lambda: releases_pending() or self.preparing or self._packaging is not None
+            self,
+            lambda: releases_pending() or self.after_load.preparing or self.after_load.reading_packages,
         )
 
     @property
@@ -233,8 +232,8 @@ class Controller(QObject):
         self.restored.emit()
         self.loaded.emit()
         unread = self.packages is None or not self.packages.done
-        if self.session is not None and unread and self._packaging is None:
-            self._read_packages(self.session)  # the load that stopped it did not replace the image
+        if self.session is not None and unread and not self.after_load.reading_packages:
+            self.after_load.read_packages(self.session)  # the load that stopped it did not replace the image
         self.auditor.resume(self.session, self.path)
 
     # ---- open, pick, load ---------------------------------------------------------------------
@@ -328,8 +327,7 @@ class Controller(QObject):
     def close(self) -> None:
         """The window closes: every job stops, the image and the sample's file are released."""
         self.cancel()
-        self._stop_warming()
-        self._stop_packages()
+        self.after_load.stop()
         self.auditor.clear()
         self._jobs.clear()  # what they still send is dropped; an image never shown closes its archive
         if self.session is not None:
@@ -379,7 +377,7 @@ class Controller(QObject):
             check_cancelled(job.cancelled)
             view = s.view(len(s.layers) - 1, own_changes=own, cancelled=job.cancelled)
             check_cancelled(job.cancelled)
-            return s, view  # the Waste table's rows follow (``_after_load``)
+            return s, view  # the Waste table's rows follow (gui/after_load.py)
 
         def loaded(result: tuple[LoadedImage, FileView]) -> None:
             self._image_loaded(path, remember, result)
@@ -393,8 +391,7 @@ class Controller(QObject):
             if archive is not self.archive:
                 archive.close()  # never shown: release its file
 
-        self._stop_warming()
-        self._stop_packages()
+        self.after_load.stop()
         self.auditor.stop()
         if previous is not None:
             # less memory at the peak (two images at once): the old image's merges for lower layers
@@ -433,138 +430,17 @@ class Controller(QObject):
         self.filter_cleared.emit()
         self.loaded.emit()
         self.discard(old)
-        self._after_load(session)
-        self._read_packages(session)
+        self.after_load.start(session)
         self.auditor.start(session, self.path)
         if asked is not None and 0 <= asked < top:
             self.show(asked, self.own_changes)  # the layer the user chose while the image was read
-
-    def _after_load(self, session: LoadedImage) -> None:
-        """What follows a load in the background, once the tree is usable: the Waste table's rows
-        (``waste_ready``), then what makes the first switch to another layer as quick as the next
-        (core.session.LoadedImage.prepare_views; ``prepared``)."""
-
-        def work(job: Job) -> None:
-            # after the replaced image is freed: made while it is taken apart, these would be
-            # spread over its freed pages, which malloc_trim then cannot give back
-            while releases_pending() and not job.cancelled():
-                time.sleep(0.05)
-            with quiet_gc():
-                rows = WasteRows.prepare(session, courteous(job.cancelled))  # every row's cells
-            job.emit_partial("waste", rows)
-            del rows
-            session.prepare_views(courteous(job.cancelled))  # pauses for a treemap's job
-
-        # the slots hold neither the session nor the job (a cycle with the job, frozen out of the
-        # cyclic GC by the next load, would keep the image for ever)
-        shown = weakref.ref(session)
-        token = object()
-
-        def partial(_kind: str, rows: object) -> None:
-            if self._warming_token is token and shown() is self.session:
-                old: list[object] = [self.waste_rows]
-                self.waste_rows = cast(WasteRows, rows)
-                self.waste_ready.emit()
-                self.discard(old)
-
-        def finished(*_result: object) -> None:
-            if self._warming_token is token:
-                self._warming = self._warming_token = None
-                self.prepared.emit()
-
-        job = Job(work, "after load")
-        self._warming, self._warming_token = job, token
-        job.partial.connect(partial)
-        job.finished.connect(finished)
-        job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
-        QTimer.singleShot(0, job.start)  # after the release job that ``discard`` starts
-
-    @property
-    def preparing(self) -> bool:
-        """The Waste table's rows or the lower layers' views are still being made (``_after_load``)."""
-        return self._warming is not None
-
-    def _stop_warming(self) -> None:
-        if self._warming is not None:
-            self._warming.cancel()
-            self._warming = self._warming_token = None
-
-    def _read_packages(self, session: LoadedImage) -> None:
-        """Read ``session``'s build steps and OS (a few small reads) in the background, then its
-        packages in a second job, started once ``_after_load``'s job is done (two busy workers
-        would slow the window down on two cores; a job that waited would hold a pool thread);
-        ``packages_ready`` after each. A new image stops them, and drops what they still send."""
-        self._stop_packages()
-        shown = weakref.ref(session)  # the slots hold neither the session nor the jobs (_after_load)
-        token = object()
-
-        def live() -> bool:
-            return self._packaging is not None and self._packaging[1] is token and shown() is self.session
-
-        def show(info: object) -> None:
-            if live():
-                self.packages = cast(PackageInfo, info)  # the one it replaces is small: the steps, the OS
-                self.packages_ready.emit()
-
-        def ended(*_result: object) -> None:
-            if self._packaging is not None and self._packaging[1] is token:
-                self._packaging = None
-
-        def failed(why: str) -> None:
-            if live():
-                show((self.packages or PackageInfo(None, None)).failing(why))
-            ended()
-
-        def run(work: Callable[[Job], PackageInfo], done: Slot) -> None:
-            job = Job(work, "packages")
-            self._packaging = (job, token)
-            job.finished.connect(done)
-            job.failed.connect(failed)
-            job.cancelled_.connect(ended)
-            job.start()
-
-        def read(first: PackageInfo) -> None:
-            s = shown()
-            if s is None or not live():
-                return
-
-            def work(job: Job) -> PackageInfo:
-                try:
-                    with quiet_gc():
-                        return first.completed(s, job.progress, courteous(job.cancelled))  # a treemap first
-                except LayerScopeError as exc:
-                    return first.failing(str(exc))
-
-            def done(info: object) -> None:
-                show(info)
-                ended()
-
-            run(work, done)
-
-        def started(first: object) -> None:
-            show(first)
-            if not live():
-                return
-            if self._warming is None:
-                read(cast(PackageInfo, first))
-            else:  # once: a later image's ``prepared`` finds this one not live
-                self.prepared.connect(
-                    lambda: read(cast(PackageInfo, first)), Qt.ConnectionType.SingleShotConnection
-                )
-
-        run(lambda _job: PackageInfo.started(session), started)
-
-    def _stop_packages(self) -> None:
-        if self._packaging is not None:
-            self._packaging[0].cancel()
-            self._packaging = None
 
     def discard(self, holder: list[object], collect: bool = False) -> None:
         """What ``holder`` holds is no longer shown (the panels have let go of it): free it off the GUI
         thread, piece by piece (core.session.dismantle), once this slot has returned (so that no
         local reference remains), then give the memory back to the system; with ``collect`` (the
         window closes) also collect the cycles frozen by the loads (a pass over every object)."""
-        QTimer.singleShot(0, lambda: _free_later(holder, collect))  # not tied to this (closing) window
+        QTimer.singleShot(0, lambda: free_later(holder, collect))  # not tied to this (closing) window
 
     # ---- the view of a layer -------------------------------------------------------------------
     def select_layer(self, layer: int) -> None:
@@ -695,28 +571,6 @@ class Controller(QObject):
         self.last_export = result
         self.note.emit(result.summary())
         self.exported.emit(result)
-
-
-_BACKGROUND: set[Job] = set()
-"""Jobs no one waits for (freeing what windows no longer show), kept until they have run."""
-
-
-def releases_pending() -> bool:
-    """Whether a window's discarded image is still being freed (``_free_later``'s jobs)."""
-    return any(not j.done for j in list(_BACKGROUND))  # a copy: also asked from a worker thread
-
-
-def _free_later(holder: list[object], collect: bool) -> None:
-    def work(_job: Job) -> None:
-        while holder:
-            dismantle(holder)
-        release_memory(collect)
-
-    for done in [j for j in _BACKGROUND if j.done]:
-        _BACKGROUND.discard(done)
-    job = Job(work, "release")
-    _BACKGROUND.add(job)
-    job.start()
 
 
 class _Ticket:

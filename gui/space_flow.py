@@ -31,7 +31,8 @@ from layerscope.core.space.squarify import Rect, Tile, layout
 from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tree
 from layerscope.core.space.waste_groups import WasteExplained, WasteHeadline, explain_waste, waste_headline
 
-from .controller import Controller, releases_pending
+from .controller import Controller
+from .release import releases_pending
 from .worker import Job, courteous, foreground
 
 KEPT_USAGES = 4

@@ -1,0 +1,175 @@
+"""What follows a load in the background, once the tree is usable.
+
+The Waste table's rows (``Controller.waste_rows``, ``waste_ready``), then the views that make the
+first switch to another layer as quick as the next (``prepared``), then the image's build steps, OS
+and packages (``Controller.packages``, ``packages_ready``). Each is a job this flow owns; a new
+image (``stop``) stops them and drops what they still send. The results live on the controller,
+the window's state; the panels follow its signals.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+from PySide6.QtCore import Qt, QTimer
+
+from layerscope.core.errors import LayerScopeError
+from layerscope.core.session import LoadedImage, quiet_gc
+
+from .packages_model import PackageInfo
+from .panels.waste import WasteRows
+from .release import releases_pending
+from .worker import Job, courteous
+
+if TYPE_CHECKING:
+    from .controller import Controller, Slot
+
+
+class AfterLoad:
+    """The background jobs after one window's loads (see the module docstring)."""
+
+    def __init__(self, controller: Controller) -> None:
+        self._controller = controller
+        self._warming: Job | None = None  # prepares the Waste table and the lower layers' views
+        self._warming_token: object | None = None  # the live one's
+        self._packaging: tuple[Job, object] | None = None  # the package job of the image and its token
+
+    @property
+    def reading_packages(self) -> bool:
+        """A package job of the image shown runs."""
+        return self._packaging is not None
+
+    def start(self, session: LoadedImage) -> None:
+        """``session`` is shown: prepare its Waste rows and views, then read its packages."""
+        self._prepare(session)
+        self.read_packages(session)
+
+    def stop(self) -> None:
+        """Another image is being read, or the window closes: stop every job (their results are dropped)."""
+        self._stop_preparing()
+        self._stop_packages()
+
+    def _prepare(self, session: LoadedImage) -> None:
+        """What follows a load in the background, once the tree is usable: the Waste table's rows
+        (``waste_ready``), then what makes the first switch to another layer as quick as the next
+        (core.session.LoadedImage.prepare_views; ``prepared``)."""
+        c = self._controller
+
+        def work(job: Job) -> None:
+            # after the replaced image is freed: made while it is taken apart, these would be
+            # spread over its freed pages, which malloc_trim then cannot give back
+            while releases_pending() and not job.cancelled():
+                time.sleep(0.05)
+            with quiet_gc():
+                rows = WasteRows.prepare(session, courteous(job.cancelled))  # every row's cells
+            job.emit_partial("waste", rows)
+            del rows
+            session.prepare_views(courteous(job.cancelled))  # pauses for a treemap's job
+
+        # the slots hold neither the session nor the job (a cycle with the job, frozen out of the
+        # cyclic GC by the next load, would keep the image for ever)
+        shown = weakref.ref(session)
+        token = object()
+
+        def partial(_kind: str, rows: object) -> None:
+            if self._warming_token is token and shown() is c.session:
+                old: list[object] = [c.waste_rows]
+                c.waste_rows = cast(WasteRows, rows)
+                c.waste_ready.emit()
+                c.discard(old)
+
+        def finished(*_result: object) -> None:
+            if self._warming_token is token:
+                self._warming = self._warming_token = None
+                c.prepared.emit()
+
+        job = Job(work, "after load")
+        self._warming, self._warming_token = job, token
+        job.partial.connect(partial)
+        job.finished.connect(finished)
+        job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
+        QTimer.singleShot(0, job.start)  # after the release job that ``discard`` starts
+
+    @property
+    def preparing(self) -> bool:
+        """The Waste table's rows or the lower layers' views are still being made (``_prepare``)."""
+        return self._warming is not None
+
+    def _stop_preparing(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            self._warming = self._warming_token = None
+
+    def read_packages(self, session: LoadedImage) -> None:
+        """Read ``session``'s build steps and OS (a few small reads) in the background, then its
+        packages in a second job, started once ``_prepare``'s job is done (two busy workers
+        would slow the window down on two cores; a job that waited would hold a pool thread);
+        ``packages_ready`` after each. A new image stops them, and drops what they still send."""
+        c = self._controller
+        self._stop_packages()
+        shown = weakref.ref(session)  # the slots hold neither the session nor the jobs (_prepare)
+        token = object()
+
+        def live() -> bool:
+            return self._packaging is not None and self._packaging[1] is token and shown() is c.session
+
+        def show(info: object) -> None:
+            if live():
+                c.packages = cast(PackageInfo, info)  # the one it replaces is small: the steps, the OS
+                c.packages_ready.emit()
+
+        def ended(*_result: object) -> None:
+            if self._packaging is not None and self._packaging[1] is token:
+                self._packaging = None
+
+        def failed(why: str) -> None:
+            if live():
+                show((c.packages or PackageInfo(None, None)).failing(why))
+            ended()
+
+        def run(work: Callable[[Job], PackageInfo], done: Slot) -> None:
+            job = Job(work, "packages")
+            self._packaging = (job, token)
+            job.finished.connect(done)
+            job.failed.connect(failed)
+            job.cancelled_.connect(ended)
+            job.start()
+
+        def read(first: PackageInfo) -> None:
+            s = shown()
+            if s is None or not live():
+                return
+
+            def work(job: Job) -> PackageInfo:
+                try:
+                    with quiet_gc():
+                        return first.completed(s, job.progress, courteous(job.cancelled))  # a treemap first
+                except LayerScopeError as exc:
+                    return first.failing(str(exc))
+
+            def done(info: object) -> None:
+                show(info)
+                ended()
+
+            run(work, done)
+
+        def started(first: object) -> None:
+            show(first)
+            if not live():
+                return
+            if self._warming is None:
+                read(cast(PackageInfo, first))
+            else:  # once: a later image's ``prepared`` finds this one not live
+                c.prepared.connect(
+                    lambda: read(cast(PackageInfo, first)), Qt.ConnectionType.SingleShotConnection
+                )
+
+        run(lambda _job: PackageInfo.started(session), started)
+
+    def _stop_packages(self) -> None:
+        if self._packaging is not None:
+            self._packaging[0].cancel()
+            self._packaging = None
