@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from layerscope.core.session import dismantle, release_memory
 
-from .worker import Job
+from .worker import Job, background
 
 _BACKGROUND: set[Job] = set()
 """Jobs no one waits for (freeing what windows no longer show), kept until they have run."""
@@ -27,8 +27,9 @@ def free_later(holder: list[object], collect: bool) -> None:
     (core.session.release_memory: a pass over every object, when a window closes)."""
 
     def work(_job: Job) -> None:
-        while holder:
-            dismantle(holder)
+        with background():  # a treemap the user waits for goes first
+            while holder:
+                dismantle(holder)
         release_memory(collect)
 
     for done in [j for j in _BACKGROUND if j.done]:

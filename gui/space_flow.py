@@ -140,6 +140,7 @@ class SpaceFlow(QObject):
             assert s2 is not None
             usage = self._usage_for(s2, len(s2.layers) - 1, False, job)
             later = courteous(job.cancelled)  # a treemap the user waits for goes first
+            check_cancelled(later)  # (its layout sorts what this one would: not both at once)
             layout(usage, "", Rect(0.0, 0.0, 1200.0, 800.0), header=HEADER)  # sorts what a root layout reads
             waste = explain_waste(s2.tree, s2.figures.base_layers, later)
             bars = layer_bars(s2.tree, s2.figures, later)

@@ -179,6 +179,18 @@ class foreground:  # a context manager, used as ``with foreground():``
             _foreground -= 1
 
 
+class background:  # a context manager, used as ``with background():``
+    """Marks what this worker thread runs as background work down to the engine's pause points
+    (core/progress.py): there it also waits while foreground work runs, as ``courteous`` makes a
+    cancel check wait (for work that takes no cancel check: freeing an image, core.session.dismantle)."""
+
+    def __enter__(self) -> None:
+        _worker.background = True
+
+    def __exit__(self, *_exc: object) -> None:
+        _worker.background = False
+
+
 def courteous(cancelled: Callable[[], bool]) -> Callable[[], bool]:
     """``cancelled`` for background work: it also waits while foreground work runs (never while
     holding anything the foreground work needs: pass it only to work that shares no lock with it)."""
@@ -230,7 +242,11 @@ def share_with_gui_thread() -> None:
 
 def give_way() -> None:
     """Pause this worker while the GUI thread is busy (marked in the last RECENT_S): at most
-    GIVE_WAY_S at once, then it runs RUN_S before it pauses again."""
+    GIVE_WAY_S at once, then it runs RUN_S before it pauses again. Inside ``background``, it also
+    waits while foreground work runs."""
+    if _foreground and getattr(_worker, "background", False):
+        while _foreground:
+            time.sleep(COURTESY_SLEEP)
     now = time.monotonic()
     if now - _marked > RECENT_S or threading.current_thread() is threading.main_thread():
         return

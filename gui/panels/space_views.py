@@ -50,7 +50,7 @@ class SpaceViews(QObject):
         self.overview.folder_requested.connect(explorer.go_to_path)
         self.overview.waste_requested.connect(explorer.show_wasted_path)
         explorer.tree.row_selected.connect(self._row_selected)
-        controller.image_loaded.connect(self._show_view)
+        controller.image_loaded.connect(self._show_new_image)
         controller.view_changed.connect(self._show_view)
         controller.loading.connect(lambda *_a: self._loading())
 
@@ -78,6 +78,11 @@ class SpaceViews(QObject):
     def _show_treemap(self, tm: object) -> None:
         if isinstance(tm, Treemap):
             self.treemap.show_treemap(tm)
+
+    def _show_new_image(self) -> None:
+        # the place may be the same (as many layers, the root) but the picture is another image's
+        self.treemap.show_view(None, False)
+        self._show_view()
 
     def _show_view(self) -> None:
         view = self._controller.view

@@ -175,3 +175,19 @@ def test_resize_shows_the_old_picture_then_lays_out_again(window, qtbot):
     )
     t = panel.view.tile_at(QPointF(5, 20))
     assert t is not None
+
+
+def test_a_new_image_with_as_many_layers_never_shows_the_old_picture(window, qtbot):
+    # docker26-edge and buildah-run both have 7 layers: the place (top #6, merged, the root) is the
+    # same, the picture is not
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    panel = shown(qtbot, window)
+    old = panel.view.treemap
+    seen: list[object] = []
+    window.loaded.connect(lambda: seen.append(panel.view.treemap))
+    load(qtbot, window, "buildah-run.docker.tar")
+    assert seen and seen[0] is not old  # from the moment the new image is shown
+    panel = shown(qtbot, window)
+    assert panel.view.treemap is not old
+    assert panel.view.treemap.usage.bytes("") == usage_of_tree(window.session.tree).bytes("")

@@ -103,3 +103,36 @@ app.exec()
     assert r.returncode == 0, r.stderr[-2000:]
     assert "stopped" in r.stdout
     assert "Signal source has been deleted" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_background_work_waits_at_pause_points_while_foreground_work_runs():
+    # freeing the last image (no cancel check of its own) waits while a treemap is laid out
+    from layerscope.core.progress import pause_point
+    from layerscope.gui.worker import background, foreground
+
+    share_with_gui_thread()  # the engine's pause points are give_way
+    passed: list[float] = []
+    go = threading.Event()
+
+    def freeing() -> None:
+        with background():
+            go.wait(5)
+            pause_point()
+            passed.append(time.monotonic())
+
+    def plain() -> None:
+        go.wait(5)
+        pause_point()  # not background: never waits for foreground work
+        passed.append(-time.monotonic())
+
+    threads = [threading.Thread(target=freeing), threading.Thread(target=plain)]
+    with foreground():
+        for t in threads:
+            t.start()
+        go.set()
+        time.sleep(0.3)
+        assert [x for x in passed if x < 0] and not [x for x in passed if x > 0]
+        ended = time.monotonic()
+    for t in threads:
+        t.join(5)
+    assert next(x for x in passed if x > 0) >= ended
