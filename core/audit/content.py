@@ -18,7 +18,7 @@ from ..archive.records import Archive
 from ..entry import Entry
 from ..errors import LayerScopeError
 from ..kinds import EntryType
-from ..layers.content import iter_contents
+from ..layers.content import first_bytes, iter_contents
 from ..layers.index import LayerIndex
 from ..limits import MAX_AUDIT_FILE_BYTES, MAX_AUDIT_FINDINGS_PER_FILE
 from ..progress import CancelCheck, check_cancelled
@@ -125,14 +125,7 @@ def scan_layer(
         for n, (e, chunks) in enumerate(iter_contents(archive, li.desc, [e for e, _ in cands])):
             if n % CANCEL_EVERY == 0:
                 check_cancelled(cancelled)
-            parts: list[bytes] = []
-            got = 0
-            for c in chunks:
-                parts.append(c)
-                got += len(c)
-                if got >= limit:
-                    break
-            data = b"".join(parts)[:limit]
+            data = first_bytes(chunks, limit)
             out.files += 1
             out.bytes += len(data)
             if on_bytes is not None:

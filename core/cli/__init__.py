@@ -51,7 +51,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "export": _lazy("export", "write a layer's files, a folder, or the merged filesystem to a folder or tar"),
     "cat": _lazy("cat", "write one file's bytes to standard output"),
     "diff": _lazy("diff", "what changed between two images, or two layers of one: files, layers, config"),
-    "packages": _lazy("packages", "installed packages (dpkg, apk, rpm, Python, npm), their layers, the OS"),
+    "packages": _lazy("packages", "packages (dpkg, apk, rpm, Python, npm, Go), their layers, the OS"),
     "history": _lazy("history", "the build steps with each layer's ChainID and v1 id, or as a Dockerfile"),
     "audit": _lazy("audit", "secrets and risky files an image ships, in every layer, even deleted ones"),
     "cache": _lazy(

@@ -1,5 +1,5 @@
 """``layerscope packages``: the installed packages, the layer that installed each, and what every
-layer changed (dpkg, apk, rpm, Python, npm), with the OS the image names."""
+layer changed (dpkg, apk, rpm, Python, npm, Go binaries' modules), with the OS the image names."""
 
 from __future__ import annotations
 

@@ -34,6 +34,18 @@ def iter_contents(
         seeking.close()
 
 
+def first_bytes(chunks: Iterable[bytes], n: int) -> bytes:
+    """The first ``n`` bytes of ``chunks`` (fewer when they end first), reading no further chunk."""
+    parts: list[bytes] = []
+    got = 0
+    for c in chunks:
+        parts.append(c)
+        got += len(c)
+        if got >= n:
+            break
+    return b"".join(parts)[:n]
+
+
 def read_content(archive: Archive, desc: LayerDesc, entry: Entry, limit: int | None = None) -> bytes:
     """The bytes of one file entry (at most ``limit`` of them). Sparse holes are filled with zeros.
 

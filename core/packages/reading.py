@@ -7,14 +7,14 @@ layer's blob. Hardlinks lead to the entry that holds their bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .. import limits
 from ..archive.records import Archive
 from ..entry import Entry
 from ..errors import LayerScopeError
 from ..kinds import EntryType
-from ..layers.content import iter_contents, read_content
+from ..layers.content import first_bytes, iter_contents, read_content
 from ..layers.index import LayerIndex
 from ..merge import ImageTree
 from ..resolve import Follow, hardlink_target, resolve_path
@@ -73,13 +73,7 @@ class MetadataReader:
                     f"/{path}: {e.size} bytes, more than the {limit} read for package metadata; skipped"
                 )
                 continue
-            if e.size > self.left:
-                if not self._spent_warned:
-                    self.warnings.add(
-                        f"package metadata of more than {limits.MAX_PACKAGE_READ_BYTES} bytes in all; "
-                        f"/{path} and later changes are not read"
-                    )
-                    self._spent_warned = True
+            if not self._affords(path, e.size):
                 continue
             self.left -= e.size
             by_layer.setdefault(layer, {})[e.offset] = (path, e)
@@ -87,6 +81,58 @@ class MetadataReader:
         for layer, wanted in sorted(by_layer.items()):
             self._read_layer(layer, wanted, out)
         return out
+
+    def target(self, path: str, where: Located) -> Located:
+        """The entry that holds the file's bytes: a hardlink's target, else the entry itself."""
+        return self._data_entry(path, where[0], where[1])
+
+    def read_heads(self, files: dict[str, Located], n: int) -> dict[str, bytes]:
+        """The first ``n`` bytes (or fewer) of each file, charged to the budget."""
+        out: dict[str, bytes] = {}
+        for path, chunks in self.stream_many(files):
+            out[path] = first_bytes(chunks, n)
+        return out
+
+    def stream_many(self, files: dict[str, Located]) -> Iterator[tuple[str, Iterator[bytes]]]:
+        """Each regular, non-sparse file's bytes as chunks, layer by layer in the order they are
+        stored; what the consumer takes of a file before it asks for the next is charged to the
+        budget (a file larger than what is left is skipped, with a warning)."""
+        by_layer: dict[int, dict[int, tuple[str, Entry]]] = {}
+        for path, (e, layer) in files.items():
+            e, layer = self._data_entry(path, e, layer)
+            if e.type is EntryType.FILE and e.sparse is None and self._affords(path, e.size):
+                by_layer.setdefault(layer, {})[e.offset] = (path, e)
+        for layer, wanted in sorted(by_layer.items()):
+            desc = self.layers[layer].desc
+            broken: list[str] = []  # the layer's bytes failed while a consumer read them
+            try:
+                for e, chunks in iter_contents(self.archive, desc, [e for _p, e in wanted.values()]):
+                    yield wanted[e.offset][0], self._charged(chunks, broken)
+                    if broken:
+                        break
+            except LayerScopeError as exc:
+                broken.append(exc.message)
+            if broken:
+                self.warnings.add(f"layer {layer}: package metadata could not be read: {broken[0]}")
+
+    def _affords(self, path: str, size: int) -> bool:
+        if size <= self.left:
+            return True
+        if not self._spent_warned:
+            self.warnings.add(
+                f"package metadata of more than {limits.MAX_PACKAGE_READ_BYTES} bytes in all; "
+                f"/{path} and later changes are not read"
+            )
+            self._spent_warned = True
+        return False
+
+    def _charged(self, chunks: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:
+        try:
+            for c in chunks:
+                self.left -= len(c)
+                yield c
+        except LayerScopeError as exc:
+            broken.append(exc.message)
 
     def _read_layer(self, layer: int, wanted: dict[int, tuple[str, Entry]], out: dict[str, bytes]) -> None:
         desc = self.layers[layer].desc

@@ -13,6 +13,7 @@ from ..session import LoadedImage
 from .apk import ApkCatalog
 from .catalog import Catalog
 from .dpkg import DpkgCatalog
+from .go_binary import GoCatalog
 from .model import Ecosystem, Found, LayerPackages, Package, PackageHistory, Upgrade, sort_key
 from .npm import NpmCatalog
 from .os_release import OsRelease, identify_os
@@ -25,8 +26,8 @@ _Key = tuple[Ecosystem, str]
 
 
 def catalogs() -> list[Catalog]:
-    """One fresh reader per supported ecosystem (Go build info is not read yet)."""
-    return [DpkgCatalog(), ApkCatalog(), RpmCatalog(), PythonCatalog(), NpmCatalog()]
+    """One fresh reader per supported ecosystem."""
+    return [DpkgCatalog(), ApkCatalog(), RpmCatalog(), PythonCatalog(), NpmCatalog(), GoCatalog()]
 
 
 def package_history(
