@@ -80,6 +80,8 @@ class AfterLoad:
                 c.waste_rows = cast(WasteRows, rows)
                 c.waste_ready.emit()
                 c.discard(old)
+            else:
+                c.discard([rows])  # a superseded image's rows: freed off the GUI thread too
 
         def finished(*_result: object) -> None:
             if self._warming_token is token:

@@ -14,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -179,6 +181,15 @@ class FindingsFilter(QSortFilterProxyModel):
         self._text = ""
         self._least = Severity.LOW
         self._hidden_only = False
+
+    def multiData(self, index: _Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData, /) -> None:
+        """A painted cell's roles in one call, as the model answers them (gui/cells.py): Qt's proxy
+        would ask the model once per role."""
+        source = self.sourceModel()
+        if isinstance(source, CellData):
+            source.multiData(self.mapToSource(index), roleDataSpan)
+        else:
+            super().multiData(index, roleDataSpan)
 
     def set_filter(self, text: str, least: Severity = Severity.LOW, hidden_only: bool = False) -> None:
         self.beginFilterChange()

@@ -3,8 +3,9 @@
 Dropping the last reference to a loaded image frees its million objects in one cascade, holding
 the interpreter lock for 0.1-0.2 s on the 2 GB image: a freeze of the GUI. ``free_later`` takes the
 objects apart piece by piece in a job (core.session.dismantle), then gives the memory back to the
-system; work that should run once an image is freed (the after-load jobs, the treemap's first
-layout) waits while ``releases_pending``.
+system; work that should run once an image is freed (the after-load jobs, the space findings'
+job) waits while ``releases_pending``. The freeing itself is background work: it pauses while a
+treemap the user waits for is laid out (gui/worker.py's ``background``).
 """
 
 from __future__ import annotations

@@ -52,6 +52,14 @@ class SpaceInfo:
     overview: ImageOverview
 
 
+class _Usages(OrderedDict[tuple[int, bool], SpaceUsage]):
+    """The usages of one image's views, by (top, own changes); ``owner`` is that image."""
+
+    def __init__(self, owner: weakref.ref[LoadedImage] | None) -> None:
+        super().__init__()
+        self.owner = owner
+
+
 @dataclass(frozen=True, slots=True)
 class Look:
     """What a picture is painted with, read on the GUI thread (the palette, the layer tints)."""
@@ -89,13 +97,12 @@ class SpaceFlow(QObject):
         self._controller = controller
         self._render = render  # (painter, tiles, look, w, h, folder) -> None: gui/panels/treemap.py
         self.info: SpaceInfo | None = None
-        self._usages: OrderedDict[tuple[int, bool], SpaceUsage] = OrderedDict()
+        self._usages = _Usages(None)  # of the image shown
         self._making = threading.Lock()  # one usage made at a time: a second asker waits for it
         # the treemap's own thread: the global pool's two threads may both be busy with warm-up jobs
         # for seconds after a load, and a zoom must not wait in its queue
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._session: weakref.ref[LoadedImage] | None = None
         self._gen = 0  # the live layout job's generation
         self._layout_job: Job | None = None
         self._info_job: Job | None = None
@@ -116,8 +123,10 @@ class SpaceFlow(QObject):
     def _let_go(self) -> None:
         """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste
         groups): freed off the GUI thread, where dropping them took 0.1-0.2 s on the 2 GB image."""
+        s = self._controller.session
         holder: list[object] = [self._usages, self.info]
-        self._usages, self.info = OrderedDict(), None
+        # one assignment: a job sees the old box (of the old image) or the new one, never a mix
+        self._usages, self.info = _Usages(weakref.ref(s) if s is not None else None), None
         self._controller.discard(holder)
 
     def _new_image(self) -> None:
@@ -125,7 +134,6 @@ class SpaceFlow(QObject):
         self._stop()
         self._let_go()
         self.asked = None
-        self._session = weakref.ref(s) if s is not None else None
         self.info_ready.emit()
         if s is None:
             return
@@ -152,6 +160,8 @@ class SpaceFlow(QObject):
                 self._info_job = None
                 self.info = cast(SpaceInfo, info)
                 self.info_ready.emit()
+            else:
+                self._controller.discard([info])  # a superseded image's: freed off the GUI thread too
 
         def failed(why: str) -> None:
             if gen == self._info_gen:
@@ -165,33 +175,34 @@ class SpaceFlow(QObject):
         QTimer.singleShot(0, job.start)
 
     def _usage_for(self, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
-        """The usage of a view, kept (called from a job; one made at a time)."""
+        """The usage of a view, kept while ``s`` is shown (called from a job; one made at a time)."""
         key = (top, own)
-        got = self._usages.get(key)
-        if got is not None:
+        box = self._usages  # taken once: the image shown may change meanwhile
+        got = box.get(key)
+        if got is not None and box.owner is not None and box.owner() is s:
             return got
         with self._making:
-            return self._make_usage(s, top, own, job)
+            return self._make_usage(box, s, top, own, job)
 
-    def _make_usage(self, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
+    def _make_usage(self, box: _Usages, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
         key = (top, own)
-        got = self._usages.get(key)
+        mine = box.owner is not None and box.owner() is s  # else another image came: keep nothing
+        got = box.get(key) if mine else None
         if got is not None:
             return got  # made while this job waited
         if own:
             usage = usage_of_layer(s.tree, top, job.cancelled)
         else:
             usage = usage_of_tree(s.merged_upto(top, job.cancelled), job.cancelled)
-        shown = self._session() if self._session is not None else None
-        if shown is not s:
-            return usage  # another image came meanwhile: its usages are not this one's
-        self._usages[key] = usage
-        while len(self._usages) > KEPT_USAGES:
-            oldest = next(iter(self._usages))
+        if not mine:
+            return usage
+        box[key] = usage
+        while len(box) > KEPT_USAGES:
+            oldest = next(iter(box))
             if oldest == (len(s.layers) - 1, False):
-                self._usages.move_to_end(oldest)
-                oldest = next(iter(self._usages))
-            self._usages.pop(oldest, None)
+                box.move_to_end(oldest)
+                oldest = next(iter(box))
+            box.pop(oldest, None)
         return usage
 
     # ---- the layout job ---------------------------------------------------------------------------

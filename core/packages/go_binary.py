@@ -2,8 +2,9 @@
 version and every dependency module with its version.
 
 A Go binary is told by the Go build-ID note near its start (an ELF note named ``Go``, type 4, in the
-first pages). Its build info is a block that starts with the magic ``\\xff Go buildinf:`` (the
-``.go.buildinfo`` section; near the end of a stripped binary): a 32-byte header (pointer size,
+first pages; a binary linked without a build ID, ``-ldflags=-buildid=``, has none and is not read).
+Its build info is a block that starts with the magic ``\\xff Go buildinf:`` at a 16-byte aligned
+offset (the ``.go.buildinfo`` section; near the end of a stripped binary): a 32-byte header (pointer size,
 flags), then, when the flags say the strings are inline (Go 1.18+), the Go version and the module
 information, each as a uvarint length and its bytes. The module information is text between two
 16-byte sentinels, one tab-separated item per line: ``path`` (the main package), ``mod`` (the main
@@ -23,8 +24,9 @@ and in ``app/`` and ``ko-app/``; an executable elsewhere is not read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from ..entry import Entry
 from ..kinds import EntryType
@@ -37,6 +39,7 @@ HEAD_BYTES = 16 << 10
 """Bytes read from the start of an executable to tell a Go binary (its build-ID note)."""
 MIN_BINARY = 64 << 10
 """Smaller executables are not Go binaries (the smallest Go binary is about a megabyte)."""
+MAX_VERSION = 256
 MAX_MODINFO = 4 << 20
 """A longer module information block is not believed."""
 _FLAG_INLINE = 0x2  # the strings follow the header (Go 1.18+)
@@ -81,36 +84,55 @@ def is_go_binary(head: bytes) -> bool:
     return head.startswith(b"\x7fELF") and _GO_NOTE.search(head) is not None
 
 
-def find_build_info(chunks: Iterator[bytes]) -> GoBuildInfo | None:
-    """The build info of the binary whose bytes ``chunks`` gives, reading only up to its end; None
-    when the bytes hold no magic. Raises BuildInfoError."""
-    buf = b""
-    at = -1
+ALIGN = 16
+"""The build info block starts at a multiple of 16 bytes (the section's alignment); a copy of the
+magic elsewhere (in the Go linker's own read-only data, say) is not it."""
+
+
+def find_build_info(chunks: Iterable[bytes]) -> GoBuildInfo | None:
+    """The build info of the binary whose bytes ``chunks`` gives, read only up to the block's end;
+    None when the bytes hold no aligned magic. Raises BuildInfoError."""
+    tail = b""  # the last bytes before the chunk, where a magic may begin
+    base = 0  # the file offset of ``tail``'s first byte
+    block: bytearray | None = None
     for c in chunks:
-        buf += c
-        if at < 0:
-            at = buf.find(MAGIC)
+        if block is not None:
+            block += c
+        else:
+            window = tail + c
+            at = _aligned(window, base)
             if at < 0:
-                buf = buf[-(len(MAGIC) - 1) :]
+                keep = len(MAGIC) - 1
+                base += max(0, len(window) - keep)
+                tail = window[-keep:]
                 continue
-            buf, at = buf[at:], 0
-        need = _needed(buf)
-        if need is not None and len(buf) >= need:
-            return parse_build_info(buf)
-    if at < 0:
-        return None
-    return parse_build_info(buf)  # says what is missing
+            block = bytearray(window[at:])
+        need = _needed(block)
+        if need is not None and len(block) >= need:
+            return parse_build_info(bytes(block[:need]))
+    return parse_build_info(bytes(block)) if block is not None else None  # it says what is missing
 
 
-def _needed(block: bytes) -> int | None:
-    """How many bytes the block takes, once its header and length fields are there (else None)."""
+def _aligned(window: bytes, base: int) -> int:
+    """The first magic in ``window`` at an aligned file offset (``window`` starts at ``base``)."""
+    at = window.find(MAGIC)
+    while at >= 0 and (base + at) % ALIGN:
+        at = window.find(MAGIC, at + 1)
+    return at
+
+
+def _needed(block: bytearray) -> int | None:
+    """How many bytes the block takes, once its header and length fields are there (else None);
+    a length past the limits is the block's end already (``parse_build_info`` then says so)."""
     if len(block) < HEADER:
         return None
-    if not block[15] & _FLAG_INLINE:
+    if block[14] not in (4, 8) or not block[15] & _FLAG_INLINE:
         return HEADER
     n1, at = _uvarint(block, HEADER)
     if n1 is None:
         return None
+    if n1 > MAX_VERSION:
+        return at
     n2, at2 = _uvarint(block, at + n1)
     if n2 is None:
         return None
@@ -128,19 +150,19 @@ def parse_build_info(block: bytes) -> GoBuildInfo:
         raise BuildInfoError(f"a Go build info pointer size of {ptr}")
     if not flags & _FLAG_INLINE:
         raise BuildInfoError("built before Go 1.18 (its build info is not inline): not read")
-    version, at = _string(block, HEADER, 256, "Go version")
+    version, at = _string(block, HEADER, MAX_VERSION, "Go version")
     modinfo, _ = _string(block, at, MAX_MODINFO, "module information")
     try:
         go_version = version.decode("utf-8")
         text = _unwrap(modinfo).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BuildInfoError("the Go build info is not UTF-8 text") from exc
-    if not go_version.startswith("go"):
+    if not go_version.strip() or "\n" in go_version:
         raise BuildInfoError(f"a Go version {go_version[:40]!r}")
     return _modules(go_version, text)
 
 
-def _string(block: bytes, at: int, limit: int, what: str) -> tuple[bytes, int]:
+def _string(block: bytes | bytearray, at: int, limit: int, what: str) -> tuple[bytes, int]:
     n, start = _uvarint(block, at)
     if n is None:
         raise BuildInfoError(f"the length of the {what} is cut short")
@@ -149,10 +171,12 @@ def _string(block: bytes, at: int, limit: int, what: str) -> tuple[bytes, int]:
     end = start + n
     if end > len(block):
         raise BuildInfoError(f"the {what} is cut short")
-    return block[start:end], end
+    return bytes(block[start:end]), end
 
 
-def _uvarint(block: bytes, at: int) -> tuple[int | None, int]:
+def _uvarint(block: bytes | bytearray, at: int) -> tuple[int | None, int]:
+    """A uvarint at ``at`` and the offset after it; (None, at) when the bytes end first. Raises
+    BuildInfoError for one longer than ten bytes."""
     value = shift = 0
     for i in range(at, min(at + 10, len(block))):
         b = block[i]
@@ -160,6 +184,8 @@ def _uvarint(block: bytes, at: int) -> tuple[int | None, int]:
         if b < 0x80:
             return value, i + 1
         shift += 7
+    if len(block) >= at + 10:
+        raise BuildInfoError("a length in the Go build info does not end")
     return None, at
 
 
@@ -228,7 +254,8 @@ class GoCatalog:
         return folder[folder.rfind("/") + 1 :] in ("bin", "sbin") or folder in _WHERE
 
     def update(self, changed: set[str], files: dict[str, Located], reader: MetadataReader) -> None:
-        """Read the build info of each Go binary the layer wrote (its modules replace the old ones)."""
+        """Read the build info of each Go binary the layer wrote (its modules replace the old ones):
+        one pass over each executable's bytes, stopped after its first chunk when it is not Go."""
         for key in [k for k in self.found if k.split("\t", 1)[0] in changed]:
             del self.found[key]
         candidates: dict[str, Located] = {}
@@ -238,18 +265,27 @@ class GoCatalog:
                 candidates[p] = where
         if not candidates:
             return
-        heads = reader.read_heads(candidates, HEAD_BYTES)
-        go = {p: candidates[p] for p, head in heads.items() if is_go_binary(head)}
-        for p, chunks in reader.stream_many(go):
+        for paths, chunks in reader.stream_many(candidates):
+            first = next(chunks, b"")
+            if not is_go_binary(first[:HEAD_BYTES]):
+                continue  # another executable: no further chunk is read
             try:
-                info = find_build_info(chunks)
+                info = find_build_info(chain([first], chunks))
             except BuildInfoError as exc:
-                reader.warnings.add(f"/{p}: a Go binary whose build info is not read: {exc}")
+                self._cannot(paths, str(exc), reader)
                 continue
             if info is None:
-                reader.warnings.add(f"/{p}: a Go binary without build info; its modules are not listed")
+                self._cannot(paths, "no build info", reader)
                 continue
-            self.found.update(_packages(p, reader.target(p, go[p])[0].size, info))
+            for p in paths:
+                self.found.update(_packages(p, reader.target(p, candidates[p])[0].size, info))
+
+    def _cannot(self, paths: tuple[str, ...], why: str, reader: MetadataReader) -> None:
+        for p in paths:
+            if why.startswith("built before Go 1.18"):
+                self.unsupported.add(f"/{p}: a Go binary built before Go 1.18 (its build info is not read)")
+            else:
+                reader.warnings.add(f"/{p}: a Go binary whose build info is not read: {why}")
 
 
 def _executable(e: Entry) -> bool:

@@ -14,9 +14,10 @@ from ..archive.records import Archive
 from ..entry import Entry
 from ..errors import LayerScopeError
 from ..kinds import EntryType
-from ..layers.content import first_bytes, iter_contents, read_content
+from ..layers.content import iter_contents, read_content
 from ..layers.index import LayerIndex
 from ..merge import ImageTree
+from ..progress import pause_point
 from ..resolve import Follow, hardlink_target, resolve_path
 
 Located = tuple[Entry, int]
@@ -86,28 +87,25 @@ class MetadataReader:
         """The entry that holds the file's bytes: a hardlink's target, else the entry itself."""
         return self._data_entry(path, where[0], where[1])
 
-    def read_heads(self, files: dict[str, Located], n: int) -> dict[str, bytes]:
-        """The first ``n`` bytes (or fewer) of each file, charged to the budget."""
-        out: dict[str, bytes] = {}
-        for path, chunks in self.stream_many(files):
-            out[path] = first_bytes(chunks, n)
-        return out
-
-    def stream_many(self, files: dict[str, Located]) -> Iterator[tuple[str, Iterator[bytes]]]:
-        """Each regular, non-sparse file's bytes as chunks, layer by layer in the order they are
-        stored; what the consumer takes of a file before it asks for the next is charged to the
-        budget (a file larger than what is left is skipped, with a warning)."""
-        by_layer: dict[int, dict[int, tuple[str, Entry]]] = {}
+    def stream_many(self, files: dict[str, Located]) -> Iterator[tuple[tuple[str, ...], Iterator[bytes]]]:
+        """Each regular, non-sparse file's bytes as chunks, with the paths that hold them (hardlinks
+        to one stored file are one stream), layer by layer in the order they are stored. What the
+        consumer takes before it asks for the next file is charged to the budget; a file is skipped
+        (with a warning, once) when the budget is spent, and a stream stops when it runs out."""
+        by_layer: dict[int, dict[int, tuple[list[str], Entry]]] = {}
         for path, (e, layer) in files.items():
             e, layer = self._data_entry(path, e, layer)
-            if e.type is EntryType.FILE and e.sparse is None and self._affords(path, e.size):
-                by_layer.setdefault(layer, {})[e.offset] = (path, e)
+            if e.type is EntryType.FILE and e.sparse is None:
+                by_layer.setdefault(layer, {}).setdefault(e.offset, ([], e))[0].append(path)
         for layer, wanted in sorted(by_layer.items()):
             desc = self.layers[layer].desc
             broken: list[str] = []  # the layer's bytes failed while a consumer read them
             try:
                 for e, chunks in iter_contents(self.archive, desc, [e for _p, e in wanted.values()]):
-                    yield wanted[e.offset][0], self._charged(chunks, broken)
+                    paths = wanted[e.offset][0]
+                    if not self._affords(paths[0], min(e.size, 1)):
+                        return
+                    yield tuple(paths), self._charged(paths[0], chunks, broken)
                     if broken:
                         break
             except LayerScopeError as exc:
@@ -126,10 +124,13 @@ class MetadataReader:
             self._spent_warned = True
         return False
 
-    def _charged(self, chunks: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:
+    def _charged(self, path: str, chunks: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:
         try:
             for c in chunks:
+                if not self._affords(path, 1):
+                    return  # the budget ran out in this file: what was read is what there is
                 self.left -= len(c)
+                pause_point()  # a large file is many chunks: the GUI thread may want its turn
                 yield c
         except LayerScopeError as exc:
             broken.append(exc.message)

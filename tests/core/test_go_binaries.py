@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -104,7 +104,33 @@ def test_broken_build_info_says_why():
         parse_build_info(huge)
     # a magic at the very end of the bytes: cut short, not a hang
     with pytest.raises(BuildInfoError):
-        find_build_info(iter([b"x" * 100 + MAGIC]))
+        find_build_info(iter([b"x" * 96 + MAGIC]))
+    # lengths past every limit, streamed: said at once (not the rest of the file buffered first)
+    taken: list[int] = []
+
+    def garbage() -> Iterator[bytes]:
+        yield b"\0" * 64 + block[:32] + b"\x80" * 9 + b"\x7f"
+        for n in range(1000):
+            taken.append(n)
+            yield b"\0" * 65536
+
+    with pytest.raises(BuildInfoError, match="claims"):
+        find_build_info(garbage())
+    assert len(taken) <= 1
+
+
+def test_only_an_aligned_magic_is_the_block():
+    # the Go linker's own read-only data holds a copy of the magic at an odd offset, before the block
+    dive = Path(need_tool("dive")).resolve().read_bytes()
+    at = dive.find(MAGIC)
+    decoy = b"\0" * 5 + MAGIC + b"\x5f\x5f" + b"\0" * 11  # unaligned, a pointer size of 95
+    data = decoy + b"\0" * (-len(decoy) % 16) + dive[at : at + 65536]
+    info = find_build_info(chunks_of(data, 7))  # chunks cut anywhere, the magic across two of them
+    assert info is not None and info.main is not None and info.main.path == "github.com/wagoodman/dive"
+    # a toolchain built from source names itself "devel go1.24-…": still a version
+    version = b"devel go1.24-abc123"
+    block = dive[at : at + 32] + bytes([len(version)]) + version + b"\x00"
+    assert parse_build_info(block).go_version == "devel go1.24-abc123"
 
 
 def test_the_catalog_wants_the_places_binaries_live():
@@ -215,17 +241,24 @@ def test_packages_json_lists_go_modules(go_image):
     assert {p["layer"] for p in go.values()} == {0}
 
 
-def test_a_binary_with_broken_build_info_is_a_warning(tmp_path):
+def _doctored(tmp_path: Path, name: str, change: Callable[[bytes, int], bytes]) -> PackageHistory:
+    """The package history of an image holding the dive release with its build info changed by
+    ``change(binary, offset of the magic)``, at /usr/bin/NAME."""
     dive = Path(need_tool("dive")).resolve().read_bytes()
-    at = dive.find(MAGIC)
-    broken = dive[: at + 32] + b"\xff" * 12 + dive[at + 44 :]  # the lengths are garbage
-    src = tmp_path / "broken"
-    src.write_bytes(broken)
-    built = pi.build_image(tmp_path, "broken", [("COPY broken", lambda r: _put(r, src, "usr/bin/broken"))])
+    src = tmp_path / name
+    src.write_bytes(change(dive, dive.find(MAGIC)))
+    built = pi.build_image(tmp_path, name, [(f"COPY {name}", lambda r: _put(r, src, f"usr/bin/{name}"))])
     with open_archive(built.archive) as a:
         h = package_history(load(a, a.images[0]))
     assert not [p for p in h.packages if p.ecosystem is Ecosystem.GO]
-    assert any("/usr/bin/broken" in w and "Go binary" in w for w in h.warnings), h.warnings
+    return h
+
+
+def test_a_binary_with_broken_build_info_is_a_warning(tmp_path):
+    h = _doctored(
+        tmp_path, "broken", lambda d, at: d[: at + 32] + b"\xff" * 12 + d[at + 44 :]
+    )  # garbage lengths
+    assert any("/usr/bin/broken" in w and "does not end" in w for w in h.warnings), h.warnings
 
 
 def test_go_binaries_are_read_only_where_they_changed(go_image, monkeypatch):
@@ -236,15 +269,33 @@ def test_go_binaries_are_read_only_where_they_changed(go_image, monkeypatch):
     real = reading.MetadataReader.stream_many
 
     def spy(self, files):  # type: ignore[no-untyped-def]
-        for path, chunks in real(self, files):
-            streamed.append(path)
-            yield path, chunks
+        for paths, chunks in real(self, files):
+            streamed.extend(paths)
+            yield paths, chunks
 
     monkeypatch.setattr(reading.MetadataReader, "stream_many", spy)
     with open_archive(built.archive) as a:
         package_history(load(a, a.images[0]))
-    # heads of the three executables, then the two Go binaries in full; then skopeo once; nothing
-    # for the layer that only removed dive
-    assert streamed.count("usr/bin/ls") == 1
-    assert streamed.count("usr/local/bin/tool") == 4  # head + build info, in layers 0 and 1
-    assert streamed.count("app/dive") == 2
+    # one pass over each executable a layer wrote (ls: its first chunk only); nothing for the layer
+    # that only removed dive
+    assert sorted(streamed) == ["app/dive", "usr/bin/ls", "usr/local/bin/tool", "usr/local/bin/tool"]
+
+
+def test_the_budget_stops_the_reading_of_go_binaries(go_image, monkeypatch):
+    built, _ = go_image
+    from layerscope.core import limits
+
+    monkeypatch.setattr(limits, "MAX_PACKAGE_READ_BYTES", 3 << 20)  # less than the binaries
+    with open_archive(built.archive) as a:
+        h = package_history(load(a, a.images[0]))
+    assert any("bytes in all" in w for w in h.warnings), h.warnings
+    # what could be read is right; nothing was made up from a binary read in part
+    truth = _go_at(built.roots[-1])
+    for p in h.packages:
+        if p.ecosystem is Ecosystem.GO:
+            assert truth.get((p.source, p.name)) == p.version
+
+
+def test_a_go_binary_built_before_go_1_18_is_said_unsupported(tmp_path):
+    h = _doctored(tmp_path, "old", lambda d, at: d[: at + 15] + bytes([d[at + 15] & ~0x2]) + d[at + 16 :])
+    assert any("/usr/bin/old" in u and "before Go 1.18" in u for u in h.unsupported), h.unsupported

@@ -354,3 +354,28 @@ def test_the_timeline_and_history_show_build_steps_with_secrets_redacted(window,
     for secret in SECRETS:
         for line in secret.splitlines():
             assert line not in everything
+
+
+def test_the_sorted_table_paints_a_cell_from_one_call(window):
+    # the proxy hands the whole span to the model (gui/cells.py), with what data() answers per role
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    panel = _panel(window)
+    proxy = panel.proxy
+    proxy.sort(0, Qt.SortOrder.DescendingOrder)
+    calls: list[int] = []
+    real = panel.model.multiData
+    panel.model.multiData = lambda *a: (calls.append(1), real(*a))[1]  # type: ignore[method-assign]
+    d = QStyledItemDelegate()
+    assert proxy.rowCount() > 3
+    for row in range(proxy.rowCount()):
+        for col in range(len(COLUMNS)):
+            idx = proxy.index(row, col)
+            o = QStyleOptionViewItem()
+            d.initStyleOption(o, idx)
+            assert o.text == (idx.data(Qt.ItemDataRole.DisplayRole) or "")
+            fg = idx.data(Qt.ItemDataRole.ForegroundRole)
+            if fg is not None:
+                want = fg.color() if hasattr(fg, "color") else fg
+                assert o.palette.color(o.palette.ColorRole.Text) == want
+    assert len(calls) == proxy.rowCount() * len(COLUMNS)  # one call per cell, through the proxy

@@ -191,3 +191,23 @@ def test_a_new_image_with_as_many_layers_never_shows_the_old_picture(window, qtb
     panel = shown(qtbot, window)
     assert panel.view.treemap is not old
     assert panel.view.treemap.usage.bytes("") == usage_of_tree(window.session.tree).bytes("")
+
+
+def test_a_late_usage_of_the_old_image_is_never_kept_for_the_new_one(window, qtbot):
+    load(qtbot, window, IMAGE)
+    old = window.session
+    load(qtbot, window, "buildah-run.docker.tar")  # as many layers: the same (top, own) key
+    flow = window.explorer.space.flow
+
+    class Job:
+        @staticmethod
+        def cancelled() -> bool:
+            return False
+
+    top = len(old.layers) - 1
+    late = flow._usage_for(old, top, False, Job())  # an old job that ran on past the switch
+    assert late.bytes("") == usage_of_tree(old.tree).bytes("")
+    assert all(u is not late for u in flow._usages.values())
+    mine = flow._usage_for(window.session, top, False, Job())
+    assert mine.bytes("") == usage_of_tree(window.session.tree).bytes("")
+    assert flow._usage_for(window.session, top, False, Job()) is mine  # kept for the image shown
