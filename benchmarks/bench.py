@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """LayerScope benchmarks: ratios against GNU tar and dive, measured in the same run.
 
-usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,cache,export] [--repeat N]
-                                 [--debian DEBIAN.docker.tar]
+usage: python benchmarks/bench.py --corpus DIR [--dive] [--only index,gzip,ci,cache,export,compare]
+                                 [--repeat N] [--debian DEBIAN.docker.tar] [--shared-base B.docker.tar]
 (GUI timings: benchmarks/gui_bench.py)
 
 DIR is a folder made by ``shared/corpus/build-corpus.sh --large`` (it holds large/big.docker.tar).
@@ -11,6 +11,12 @@ The gzip OCI archive of the same image is made once with skopeo when absent
 its own. Every figure but ``cache`` runs without the persistent cache (LAYERSCOPE_CACHE_MAX=0);
 ``cache`` times ``ci --json`` cold then warm in a temporary cache folder, never the user's. Results
 are printed as a table and written to benchmarks/results.json.
+
+``compare`` (asked for by name) times ``diff`` of the large image against a second one that shares
+its base layers (``--shared-base``, default DIR/shared/big2.docker.tar), against loading both: made
+from the large image's gzip OCI archive with real tools (``skopeo copy oci-archive:… oci:L:big2``,
+``umoci insert --image L:big2 DIR /opt/extra``, ``umoci insert --whiteout /opt/new``, ``skopeo copy
+oci:L:big2 docker-archive:…``), so its five base layers have the large image's diff_ids.
 """
 
 from __future__ import annotations
@@ -153,6 +159,40 @@ def gzip_cat_warm(gz: Path, repeat: int, tmp: Path) -> dict[str, object]:
     }
 
 
+def compare_shared_base(a: Path, b: Path, repeat: int, tmp: Path) -> dict[str, object]:
+    """``diff A B --json`` with an empty persistent cache and with a warm one, and loading both
+    (``ci --json A`` then ``ci --json B``: B's shared layers come from the cache A's load wrote), each
+    cold run in a cache folder of its own: best seconds and peak RSS of each, and all times."""
+    cli = [sys.executable, "-m", "layerscope.core.cli"]
+    diffs: list[tuple[float, int]] = []
+    warm: list[tuple[float, int]] = []
+    both: list[tuple[float, int]] = []
+    for i in range(repeat):
+        for kind in ("diff", "both"):
+            home = tmp / f"xdg-compare-{kind}-{i}"
+            env = {**os.environ, "XDG_CACHE_HOME": str(home)}
+            env.pop("LAYERSCOPE_CACHE_MAX", None)
+            if kind == "diff":
+                d = run_timed([*cli, "diff", "--json", str(a), str(b)], env=env)
+                if d[2].returncode != 1:
+                    raise SystemExit(f"diff exited {d[2].returncode}: {d[2].stderr.decode()[-400:]}")
+                diffs.append(d[:2])
+                warm.append(run_timed([*cli, "diff", "--json", str(a), str(b)], env=env)[:2])
+            else:
+                ra = run_timed([*cli, "ci", "--json", str(a)], env=env)
+                rb = run_timed([*cli, "ci", "--json", str(b)], env=env)
+                both.append((ra[0] + rb[0], max(ra[1], rb[1])))
+            shutil.rmtree(home, ignore_errors=True)
+    return {
+        "compare_diff_cold_s": min(diffs)[0],
+        "compare_diff_cold_rss_kib": min(diffs)[1],
+        "compare_diff_warm_s": min(warm)[0],
+        "compare_load_both_cold_s": min(both)[0],
+        "compare_diff_cold_all_s": [d[0] for d in diffs],
+        "compare_load_both_all_s": [x[0] for x in both],
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", required=True, type=Path)
@@ -162,6 +202,7 @@ def main() -> int:
     ap.add_argument(
         "--debian", type=Path, help="the Debian image build-corpus.sh makes (debian/*.docker.tar)"
     )
+    ap.add_argument("--shared-base", type=Path, help="an image sharing the large one's base (see compare)")
     args = ap.parse_args()
     os.environ["LAYERSCOPE_CACHE_MAX"] = "0"  # first-open figures; cache_cold_warm sets its own cache
     # measured as installed: compiled modules kept (with this set, a module changed since its .pyc was
@@ -299,6 +340,19 @@ def main() -> int:
                 results[f"export_{name}_s"], results[f"export_{name}_rss_kib"] = o[0], o[1]
                 rows.append((f"merged export of big.{name} to a folder", o[0], u[0], "umoci", o[1]))
             results["umoci_unpack_s"] = u[0]
+        if "compare" in only:
+            other = args.shared_base or args.corpus / "shared" / "big2.docker.tar"
+            if not other.exists():
+                print(f"{other} not found (see the module docstring: compare)", file=sys.stderr)
+                return 2
+            c = compare_shared_base(big, other, args.repeat, tmp)
+            results.update(c)
+            both_s = float(c["compare_load_both_cold_s"])  # type: ignore[arg-type]
+            cold_s, cold_rss = float(c["compare_diff_cold_s"]), int(c["compare_diff_cold_rss_kib"])  # type: ignore[arg-type]
+            rows.append(("diff A B (shared base), cold cache", cold_s, both_s, "ci A+B", cold_rss))
+            rows.append(
+                ("diff A B (shared base), warm cache", float(c["compare_diff_warm_s"]), both_s, "ci A+B", 0)
+            )  # type: ignore[arg-type]
     if args.debian is not None:
         dive = shutil.which("dive") or str(Path(sys.executable).parent / "dive")
         d = best(
