@@ -250,15 +250,15 @@ def _print_config(out: TextIO, c: ConfigDiff) -> None:
         for s in c.settings:
             out.write(f"  {s.key}: {_value(s.a)} -> {_value(s.b)}\n")
     if c.history:
-        out.write("history:\n")
+        out.write("history (steps numbered as `layerscope history` does; layers are above):\n")
         for h in c.history:
             if h.change is ChangeKind.ADDED:
-                out.write(f"  + B#{h.b} {readable_command(h.text_b or '')}\n")
+                out.write(f"  + B step #{h.b}  {readable_command(h.text_b or '')}\n")
             elif h.change is ChangeKind.REMOVED:
-                out.write(f"  - A#{h.a} {readable_command(h.text_a or '')}\n")
+                out.write(f"  - A step #{h.a}  {readable_command(h.text_a or '')}\n")
             else:
-                out.write(f"  ~ A#{h.a} {readable_command(h.text_a or '')}\n")
-                out.write(f"    B#{h.b} {readable_command(h.text_b or '')}\n")
+                out.write(f"  ~ A step #{h.a}  {readable_command(h.text_a or '')}\n")
+                out.write(f"    B step #{h.b}  {readable_command(h.text_b or '')}\n")
 
 
 def _print_text(out: TextIO, d: ImageDiff, source_a: str, source_b: str) -> None:

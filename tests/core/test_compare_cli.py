@@ -49,6 +49,10 @@ def test_an_image_against_its_base_exits_1_with_the_verdict_last(capsys):
     assert "  ~ file" in out and "/opt/app/config.ini  (content)" in out
     assert any(line.startswith("  - dir") and line.endswith(" /var/log") for line in lines)
     assert "common base: 1 layer" in out and "Env: (unset) -> " in out
+    # history steps are named as steps (their numbers are not the layers' above)
+    assert any(line.startswith("  + B step #") for line in lines) and "  + B#" not in "\n".join(
+        line for line in lines if "step" in line
+    )
 
 
 def test_json_is_one_object_of_the_documented_shape(capsys):
