@@ -74,6 +74,39 @@ def redacted_command(command: str) -> str:
     return command
 
 
+def redacted_document(doc: Any) -> tuple[Any, int]:
+    """A JSON document (an image's config, manifest, index) with every secret value its strings
+    spell out in redacted form, and how many strings changed: an environment entry whose name says
+    secret (``DB_PASSWORD=…``, as ``config_findings`` finds it), and what ``redacted_command`` finds
+    in any other string (history steps' commands, labels). Keys are left as they are."""
+    changed = 0
+
+    def text(s: str) -> str:
+        nonlocal changed
+        key, eq, value = s.partition("=")
+        if eq and _ENV_NAME.fullmatch(key) and secret_name(key) and value and not placeholder(value):
+            out = f"{key}=[{redact('secret', value)}]"
+        else:
+            out = redacted_command(s)
+        if out != s:
+            changed += 1
+        return out
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return text(v)
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    return walk(doc), changed
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
 def _step_secrets(command: str) -> Iterator[tuple[Rule, str, str]]:
     """(rule, what, value) for each secret a step's command line spells out."""
     word, _, rest = command.partition(" ")

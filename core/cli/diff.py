@@ -20,7 +20,7 @@ from ..compare.layers import Layer
 from ..compare.side import Side, side_of
 from ..compare.textdiff import FileComparison, compare_file
 from ..compare.verdict import signed_size
-from ..display import exact_size, human_size, plural, readable_command
+from ..display import exact_size, human_size, plural, readable_command, redact_secrets
 from ..errors import LayerScopeError
 from ..kinds import ChangeKind
 from ..session import LoadedImage, load
@@ -157,12 +157,12 @@ def _config_json(c: ConfigDiff) -> dict[str, Any]:
         steps: dict[str, list[dict[str, Any]]] = {"added": [], "removed": [], "changed": []}
         for h in c.history:
             if h.change is ChangeKind.ADDED:
-                steps["added"].append({"b": h.b, "created_by": h.text_b})
+                steps["added"].append({"b": h.b, "created_by": _shown(h.text_b)})
             elif h.change is ChangeKind.REMOVED:
-                steps["removed"].append({"a": h.a, "created_by": h.text_a})
+                steps["removed"].append({"a": h.a, "created_by": _shown(h.text_a)})
             else:
                 steps["changed"].append(
-                    {"a": h.a, "b": h.b, "created_by_a": h.text_a, "created_by_b": h.text_b}
+                    {"a": h.a, "b": h.b, "created_by_a": _shown(h.text_a), "created_by_b": _shown(h.text_b)}
                 )
         out["history"] = steps
     return out
@@ -295,3 +295,8 @@ def _print_file(out: TextIO, f: FileComparison) -> None:
             out.write(f"  {name}: (no such file)\n")
         else:
             out.write(f"  {name}: {exact_size(v.size)}  {v.digest}\n")
+
+
+def _shown(text: str | None) -> str | None:
+    """A step's command as JSON gives it: with its secret values redacted (never in full)."""
+    return redact_secrets(text) if text is not None else None

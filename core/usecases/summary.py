@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..archive.records import Archive, ImageRecord
+from ..display import redact_secrets
 from ..errors import CorruptArchive
 from ..kinds import Compression
 from ..layers.index import LayerIndex
@@ -28,14 +29,14 @@ def image_summary(archive: Archive, im: ImageRecord, idx: list[LayerIndex]) -> d
                 "size": d.size,
                 "uncompressed_size": li.uncompressed_size,
                 "entries": li.members,
-                "created_by": h.text if h else "",
+                "created_by": redact_secrets(h.text) if h else "",  # secrets never in full (issue 19)
                 "created": h.created if h else None,
                 "empty": False,
             }
         )
     history = [
         {
-            "created_by": s.text,
+            "created_by": redact_secrets(s.text),
             "created": s.created,
             "comment": s.comment,
             "empty": s.empty_layer,

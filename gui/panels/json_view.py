@@ -294,6 +294,8 @@ class JsonPanel(QWidget):
             self.tree.addAction(act)
 
     def set_document(self, raw: bytes | None, is_link: Callable[[str], bool] | None = None) -> None:
+        from layerscope.core.audit.history import redacted_command, redacted_document  # not at start-up
+
         # replaced first, even without a document: the old one holds the previous image's archive
         self.model.is_link = is_link or (lambda _v: False)
         if raw is None:
@@ -305,12 +307,15 @@ class JsonPanel(QWidget):
             doc = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             self.model.set_document(None)
-            self.raw.setPlainText(raw.decode("utf-8", "replace"))
+            self.raw.setPlainText(redacted_command(raw.decode("utf-8", "replace")))
             self.note.setText(f"not valid JSON: {exc}")
             return
+        # secret values are never shown in full (the audit's redacted form), here neither
+        doc, hidden = redacted_document(doc)
         self.model.set_document(doc)
         self.raw.setPlainText(json.dumps(doc, indent=2, ensure_ascii=False))
-        self.note.setText(exact_size(len(raw)))
+        said = f" · {plural(hidden, 'secret value')} shown redacted (see Findings)" if hidden else ""
+        self.note.setText(exact_size(len(raw)) + said)
         self.tree.expandToDepth(0)
         self.tree.resizeColumnToContents(0)
         if self.tree.columnWidth(0) > 320:  # a long key: the values keep the room

@@ -332,10 +332,21 @@ def test_build_steps_are_shown_with_their_secrets_redacted(
     assert "curl -u deploy:[secret" in shown[2] and "https://x/ && rm -rf /home/dev" in shown[2]
     assert 'curl -u "$USER:$PASS" https://x/' in shown  # a placeholder is not a secret
     out = ""
-    for argv in (["history"], ["history", "--json"], ["history", "--dockerfile"], ["inspect"]):
+    for argv in (
+        ["history"],
+        ["history", "--json"],
+        ["history", "--dockerfile"],
+        ["inspect"],
+        ["inspect", "--json"],
+    ):
         assert main([*argv, str(stack_archive), "--no-cache"]) == 0
         out += capsys.readouterr().out
     assert "[secret" in out
+    n = len(loaded.layers) - 1
+    for argv in (["diff", "--layers", f"0..{n}"], ["diff", "--layers", f"0..{n}", "--json"]):
+        assert main([*argv, str(stack_archive), "--no-cache"]) == 1  # they differ
+        out += capsys.readouterr().out
+    assert '"created_by": ' in out  # the steps the later point added, in the JSON
     for secret in (PASSWORD, GITHUB):
         assert secret not in out and all(secret not in s for s in shown)
 

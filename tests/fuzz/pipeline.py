@@ -38,6 +38,7 @@ from layerscope.core.waste import layerscope_figures  # type: ignore[import-not-
 #: Core modules the engine may import lazily (a chrooted worker cannot import later).
 CORE_MODULES = (
     "layerscope.core.archive",
+    "layerscope.core.audit.history",  # display.redact_secrets imports it when a command is shown
     "layerscope.core.cli",
     "layerscope.core.dive_figures",
     "layerscope.core.export",

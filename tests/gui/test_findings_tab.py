@@ -379,3 +379,27 @@ def test_the_sorted_table_paints_a_cell_from_one_call(window):
                 want = fg.color() if hasattr(fg, "color") else fg
                 assert o.palette.color(o.palette.ColorRole.Text) == want
     assert len(calls) == proxy.rowCount() * len(COLUMNS)  # one call per cell, through the proxy
+
+
+def test_the_config_tab_shows_secret_values_redacted(window):
+    # "never shown in full ... everywhere": the image's config names them in Env and in its history
+    panel = window.explorer.documents.panels["config"]
+    texts = [panel.raw.toPlainText(), panel.note.text()]
+    m = panel.model
+
+    def walk(parent: QModelIndex) -> None:
+        for r in range(m.rowCount(parent)):
+            for c in range(m.columnCount(parent)):
+                v = m.index(r, c, parent).data(Qt.ItemDataRole.DisplayRole)
+                if isinstance(v, str):
+                    texts.append(v)
+            walk(m.index(r, 0, parent))
+
+    walk(QModelIndex())
+    everything = "\n".join(texts)
+    assert "API_TOKEN=[secret" in everything and "DB_PASSWORD=[secret" in everything
+    assert "PATH=/usr/bin" in everything and "GPG_KEY=ABCDEF" in everything  # not secrets: as they are
+    for secret in SECRETS:
+        for line in secret.splitlines():
+            assert line not in everything
+    assert "shown redacted" in panel.note.text()
