@@ -53,6 +53,7 @@ class SpaceViews(QObject):
         controller.image_loaded.connect(self._show_new_image)
         controller.view_changed.connect(self._show_view)
         controller.loading.connect(lambda *_a: self._loading())
+        controller.restored.connect(self._show_view)  # the open ended without a new image: as before
 
     def show_treemap(self, on: bool) -> None:
         """The treemap beside the tree (``on``), or not."""
@@ -94,6 +95,9 @@ class SpaceViews(QObject):
     def _loading(self) -> None:
         self.overview.show_overview(None, reading=True)
         self._explorer.waste_panel.show_space(None, None)
+        # beside the new image's layers, the old image's picture would read as the new one's
+        self.treemap.show_view(None, False)
+        self.treemap.view.placeholder = "Reading the image…"
 
     def _show_info(self) -> None:
         info = self.flow.info

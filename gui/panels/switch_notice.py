@@ -1,11 +1,15 @@
-"""A notice over the file tree while a layer switch takes long: the timeline already shows the layer
-asked for, the tree still the one before, and the notice says so until the new view arrives (right
-after a load of a large image, while the background preparation runs, a switch takes a second)."""
+"""A notice over the file tree while it shows something other than what was asked: a layer switch that
+takes long (the timeline already shows the layer asked for, the tree still the one before; right
+after a load of a large image, while the background preparation runs, a switch takes a second), and
+the reading of another image (the timeline shows the new image's layers, the tree the old image's
+until the new one is loaded, or stays when the open is cancelled or fails)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QAbstractScrollArea, QLabel
+
+from layerscope.core.archive.records import ImageRecord
 
 from ..controller import Channel, Controller
 
@@ -33,9 +37,11 @@ class SwitchNotice(QLabel):
         controller.layer_changed.connect(lambda _layer: self._switching())
         controller.mode_changed.connect(lambda _own: self._switching())
         controller.view_changed.connect(self._done)
-        controller.loading.connect(lambda *_: self._done())
+        controller.loading.connect(lambda image, _sizes: self._reading(image))
+        controller.loaded.connect(self._done)  # an open ended, one way or the other
         for ended in (controller.failed, controller.cancelled, controller.idle):
-            ended.connect(lambda *_: self._done_unless_switching())
+            ended.connect(lambda *_: self._done_unless_busy())
+        self._read: str | None = None  # the name of the image being read, while one is
         view.viewport().installEventFilter(self)
 
     def text_for(self) -> str:
@@ -49,20 +55,40 @@ class SwitchNotice(QLabel):
             self._place()
         self._timer.start()
 
-    def _show_if_still_switching(self) -> None:
-        if not self._controller.running(Channel.VIEW):
+    def _reading(self, image: ImageRecord) -> None:
+        c = self._controller
+        if c.session is None:  # nothing shown that could be taken for the new image
+            self._done()
             return
-        self.setText(self.text_for())
+        again = self._read is not None  # the same read again (its layers' sizes came): no flicker
+        self._read = f"Reading {image.name}… the tree below is still {c.shown_name or 'the image before'}"
+        if again and self.isVisible():
+            self.setText(self._read)
+            self._place()
+        elif not again:
+            self._timer.stop()
+            self.hide()
+            self._timer.start()
+
+    def _show_if_still_switching(self) -> None:
+        c = self._controller
+        if self._read is not None and c.reading:
+            self.setText(self._read)
+        elif c.running(Channel.VIEW):
+            self.setText(self.text_for())
+        else:
+            return
         self._place()
         self.show()
         self.raise_()
 
     def _done(self) -> None:
+        self._read = None
         self._timer.stop()
         self.hide()
 
-    def _done_unless_switching(self) -> None:
-        if not self._controller.running(Channel.VIEW):
+    def _done_unless_busy(self) -> None:
+        if not self._controller.running(Channel.VIEW) and not self._controller.reading:
             self._done()
 
     def _place(self) -> None:

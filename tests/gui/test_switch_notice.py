@@ -62,3 +62,48 @@ def test_a_fast_switch_shows_nothing(window, qtbot):
     qtbot.wait(NOTICE_AFTER_MS + 100)
     shown.append(notice.isVisible())
     assert shown == [False]
+
+
+def _slow_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import layerscope.gui.controller as controller
+
+    real = controller.load
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.6)  # as a large image's read
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(controller, "load", slow)
+
+
+def test_reading_another_image_says_the_tree_is_still_the_old_one(window, qtbot, monkeypatch, tmp_path):
+    other = build(Image([Layer([Dir("srv"), File("srv/x", b"x")])]), tmp_path / "other.tar", "docker25")
+    _slow_loads(monkeypatch)
+    notice = window.explorer.switch_notice
+    treemap = window.explorer.space.treemap
+    window.explorer.space.show_treemap(True)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+        qtbot.waitUntil(notice.isVisible, timeout=2000)
+        assert "Reading " in notice.text() and "the tree below is still three.tar" in notice.text()
+        assert treemap.view.treemap is None  # no picture of the old image beside the new layers
+    qtbot.waitUntil(lambda: not notice.isVisible(), timeout=2000)
+    assert window.controller.shown_name == "other.tar"
+
+
+def test_a_cancelled_read_hides_the_notice_and_shows_the_old_image_again(
+    window, qtbot, monkeypatch, tmp_path
+):
+    other = build(Image([Layer([Dir("srv"), File("srv/x", b"x")])]), tmp_path / "other.tar", "docker25")
+    window.explorer.space.show_treemap(True)
+    treemap = window.explorer.space.treemap
+    qtbot.waitUntil(lambda: treemap.view.treemap is not None, timeout=TIMEOUT)
+    _slow_loads(monkeypatch)
+    notice = window.explorer.switch_notice
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+        qtbot.waitUntil(notice.isVisible, timeout=2000)
+        window.controller.cancel()
+    assert not notice.isVisible()
+    assert window.controller.shown_name == "three.tar"
+    qtbot.waitUntil(lambda: treemap.view.treemap is not None, timeout=TIMEOUT)  # its picture again
