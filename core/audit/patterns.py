@@ -13,6 +13,7 @@ import binascii
 import itertools
 import json
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ class SecretPattern:
     test: bytes | re.Pattern[bytes]
     regex: re.Pattern[bytes]
     group: int = 0
+    not_after: frozenset[int] = frozenset()
+    """Bytes that must not come just before a match (a value, not the tail of a longer token). Said
+    here, not as a look-behind at the start of ``regex``: with one there, the engine tries every
+    position of the data (130 ms on 4 MB, holding the interpreter lock); without, it jumps from one
+    occurrence of the literal start to the next (6 ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,10 @@ class Match:
 
 
 _NOT_TOKEN = rb"(?![A-Za-z0-9_-])"
+_ALNUM = frozenset(string.ascii_letters.encode() + string.digits.encode())
+_UPPER_DIGITS = frozenset(string.ascii_uppercase.encode() + string.digits.encode())
+_WORD = _ALNUM | {ord("_")}
+_TOKEN = _WORD | {ord("-")}
 _PEM = re.compile(
     # the BEGIN line, optional RFC 1421 headers (Proc-Type, DEK-Info, PGP's Version), then a body of
     # base64 lines; "\\n" too, for a key inside a JSON string (a cloud service-account file)
@@ -64,15 +74,17 @@ PATTERNS: tuple[SecretPattern, ...] = (
         Rule.AWS_ACCESS_KEY,
         "AWS access key id",
         _A_TEST,
-        re.compile(rb"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])"),
+        re.compile(rb"((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Z0-9])"),
         1,
+        not_after=_UPPER_DIGITS,
     ),
     SecretPattern(
         Rule.GCP_API_KEY,
         "Google API key",
         _A_TEST,
-        re.compile(rb"(?<![A-Za-z0-9_-])(AIza[0-9A-Za-z_-]{35})" + _NOT_TOKEN),
+        re.compile(rb"(AIza[0-9A-Za-z_-]{35})" + _NOT_TOKEN),
         1,
+        not_after=_TOKEN,
     ),
     SecretPattern(
         Rule.AZURE_STORAGE_KEY,
@@ -85,27 +97,25 @@ PATTERNS: tuple[SecretPattern, ...] = (
         Rule.GITHUB_TOKEN,
         "GitHub token",
         _G_TEST,
-        re.compile(
-            rb"(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?![A-Za-z0-9_])"
-        ),
+        re.compile(rb"(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})(?![A-Za-z0-9_])"),
         1,
+        not_after=_WORD,
     ),
     SecretPattern(
         Rule.GITLAB_TOKEN,
         "GitLab token",
         _G_TEST,
-        re.compile(
-            rb"(?<![A-Za-z0-9_])((?:glpat|gldt|glrt|glft|glsoat)-[0-9A-Za-z_-]{20}|glptt-[0-9a-f]{40})"
-            + _NOT_TOKEN
-        ),
+        re.compile(rb"((?:glpat|gldt|glrt|glft|glsoat)-[0-9A-Za-z_-]{20}|glptt-[0-9a-f]{40})" + _NOT_TOKEN),
         1,
+        not_after=_WORD,
     ),
     SecretPattern(
         Rule.SLACK_TOKEN,
         "Slack token",
         re.compile(rb"xox[abeoprs]-"),
-        re.compile(rb"(?<![A-Za-z0-9])(xox[abeoprs]-(?:[0-9]+-)+[0-9A-Za-z]{8,})" + _NOT_TOKEN),
+        re.compile(rb"(xox[abeoprs]-(?:[0-9]+-)+[0-9A-Za-z]{8,})" + _NOT_TOKEN),
         1,
+        not_after=_ALNUM,
     ),
     SecretPattern(
         Rule.SLACK_WEBHOOK,
@@ -120,8 +130,9 @@ PATTERNS: tuple[SecretPattern, ...] = (
         Rule.NPM_TOKEN,
         "npm token",
         b"npm_",
-        re.compile(rb"(?<![A-Za-z0-9_])(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])"),
+        re.compile(rb"(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])"),
         1,
+        not_after=_WORD,
     ),
     SecretPattern(
         Rule.PYPI_TOKEN,
@@ -134,11 +145,9 @@ PATTERNS: tuple[SecretPattern, ...] = (
         Rule.JWT,
         "JSON Web Token",
         b"eyJ",
-        re.compile(
-            rb"(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})"
-            + _NOT_TOKEN
-        ),
+        re.compile(rb"(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})" + _NOT_TOKEN),
         1,
+        not_after=_TOKEN,
     ),
 )
 """The patterns, in the order they are tried."""
@@ -159,7 +168,7 @@ def find_secrets(data: bytes) -> Iterator[Match]:
         if not ok:
             continue
         seen: set[bytes] = set()
-        for m in p.regex.finditer(data):
+        for m in _matches(p, data):
             value = m.group(p.group)
             if value in seen or not _plausible(p.rule, value, m):
                 continue
@@ -167,6 +176,19 @@ def find_secrets(data: bytes) -> Iterator[Match]:
             yield Match(p.rule, _kind(p, m), value, m.start())
         if seen and p.rule is Rule.AWS_ACCESS_KEY:
             yield from _aws_secrets(data)
+
+
+def _matches(p: SecretPattern, data: bytes) -> Iterator[re.Match[bytes]]:
+    """``p.regex``'s matches in ``data`` that no byte of ``p.not_after`` comes just before (as a
+    look-behind would: a rejected start is tried again one byte later)."""
+    bad, search, pos = p.not_after, p.regex.search, 0
+    while (m := search(data, pos)) is not None:
+        start = m.start()
+        if start and data[start - 1] in bad:
+            pos = start + 1
+            continue
+        yield m
+        pos = max(m.end(), start + 1)
 
 
 def putty_keys(data: bytes) -> Iterator[Match]:
