@@ -133,7 +133,7 @@ class StatusPanel(QObject):
         """A job's progress: the bar with the stage and its percentage (at most 20 times a second,
         gui/worker.py; only what changed is set, each setter lays the status bar out again)."""
         bar = self.progress
-        if total > 0:
+        if total > 1:  # (0, 1) says a stage began, not how far it is: no "0 %" that never moves
             if bar.maximum() != 1000:
                 bar.setRange(0, 1000)
             value = int(1000 * min(done, total) / total)

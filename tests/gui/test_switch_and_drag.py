@@ -72,6 +72,8 @@ def test_the_progress_bar_fits_its_stage_and_percentage(window, qtbot):
     assert bar.fontMetrics().horizontalAdvance(bar.text()) < bar.width()  # not cut
     sp.progressed("merging layers", 0, 0)  # no total: a busy bar, the stage still named
     assert bar.maximum() == 0 and bar.format() == "merging layers"
+    sp.progressed("analysing", 0, 1)  # a stage that began, with no measure: no "0 %" that never moves
+    assert bar.maximum() == 0 and bar.format() == "analysing"
     sp.idle()
     assert not bar.isVisible()
 
