@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QMenu, QTreeView
 
 from layerscope.core.paths import ancestors, parent
@@ -91,6 +91,10 @@ def context_menu(view: QAbstractItemView, event: QContextMenuEvent, popup: Popup
     popup(view.indexAt(event.pos()), event.globalPos())
 
 
+NAME_MIN = 200
+"""The Name column's least width, in pixels."""
+
+
 class FileTreePanel(QTreeView):
     """Shows a FileView; tells the window which row is current and what to export."""
 
@@ -127,12 +131,24 @@ class FileTreePanel(QTreeView):
         self.tree_model.modelAboutToBeReset.connect(self._stop_work)
         keyboard_menu_shortcut(self, self.open_menu_for_current)
         th = self.header()
-        th.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         th.setStretchLastSection(False)
         for c, w in ((1, 90), (2, 60), (3, 100), (4, 95), (5, 75)):
             th.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             th.resizeSection(c, w)
+        # the names take the room the other columns leave, never less than NAME_MIN (a narrow tree,
+        # beside the treemap, scrolls sideways instead of cutting names to "r…")
+        th.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        th.sectionResized.connect(lambda c, _old, _new: self._fit_names() if c != 0 else None)
         self.columns = ColumnChooser(th)  # header menu: show/hide columns, remembered
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_names()
+
+    def _fit_names(self) -> None:
+        th = self.header()
+        others = sum(th.sectionSize(c) for c in range(1, th.count()) if not th.isSectionHidden(c))
+        th.resizeSection(0, max(NAME_MIN, self.viewport().width() - others))
 
     def _path(self, idx: QModelIndex) -> str:
         return str(self.tree_model.data(idx, PATH_ROLE) or "")
