@@ -8,7 +8,7 @@ import time
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 
-from layerscope.gui.worker import GIVE_WAY_S, Job, gui_busy, share_with_gui_thread
+from layerscope.gui.worker import GIVE_WAY_S, RECENT_S, Job, gui_busy, share_with_gui_thread
 
 
 def test_a_job_the_gui_let_go_of_is_freed_on_the_gui_thread(qtbot):
@@ -66,9 +66,18 @@ def test_a_worker_pauses_while_the_gui_thread_is_busy(qtbot):
     qtbot.waitUntil(lambda: len(busy) == 5, timeout=5000)
     job.cancel()
     # checks a millisecond, while the GUI thread was busy and while it was not (other windows of the
-    # test session may paint meanwhile too: a rate, not none at all)
-    inside = [t for t in checked_at for a, b in busy if a + 0.005 < t < b - 0.002]
-    span = sum(b - a - 0.007 for a, b in busy)
+    # test session may paint meanwhile too: a rate, not none at all). Two timers late in a busy
+    # session fire back to back: one busy span of 60 ms, past which the worker runs RUN_S by design;
+    # only the first GIVE_WAY_S of each continuous span counts.
+    spans: list[tuple[float, float]] = []
+    for a, b in sorted(busy):
+        if spans and a - spans[-1][1] < RECENT_S:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    windows = [(a + 0.005, min(b, a + GIVE_WAY_S) - 0.002) for a, b in spans]
+    inside = [t for t in checked_at for a, b in windows if a < t < b]
+    span = sum(b - a for a, b in windows)
     quiet = [t for t in checked_at if busy[0][0] - 1 < t < busy[0][0] - 0.02]
     assert quiet, "the worker did not run before the GUI thread got busy"
     assert GIVE_WAY_S >= 0.03
