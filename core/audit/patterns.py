@@ -216,12 +216,13 @@ def _kind(p: SecretPattern, m: re.Match[bytes]) -> str:
 
 def _plausible(rule: Rule, value: bytes, m: re.Match[bytes]) -> bool:
     """False for a documented placeholder, or a shape that is not the real thing."""
-    if rule is Rule.AWS_ACCESS_KEY:
-        return not value.endswith(b"EXAMPLE") and len(set(value[4:])) > 4
+    if rule is Rule.AWS_ACCESS_KEY:  # AWS's documentation: AKIAIOSFODNN7EXAMPLE, AKIAEXAMPLE123456789
+        return b"EXAMPLE" not in value and len(set(value[4:])) > 4
     if rule is Rule.JWT:
         return _json_part(value.split(b".", 1)[0])
-    if rule is Rule.PRIVATE_KEY:
-        return len(re.sub(rb"\s|\\n", b"", value)) >= 64
+    if rule is Rule.PRIVATE_KEY:  # a documentation's key whose body begins "EXAMPLE" is not one
+        body = re.sub(rb"\s|\\n", b"", value)
+        return len(body) >= 64 and not body.startswith(b"EXAMPLE")
     if rule in (Rule.GITHUB_TOKEN, Rule.GITLAB_TOKEN, Rule.NPM_TOKEN):
         body = value.split(b"_", 1)[-1].split(b"-", 1)[-1]
         return len(set(body)) > 6  # not ghp_xxxx… or glpat-XXXX…

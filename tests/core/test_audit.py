@@ -384,3 +384,17 @@ def test_the_real_gsutil_source_is_not_reported(tmp_path: Path) -> None:
     paths, fixtures = _tool_audit(tmp_path, _GSUTIL.read_bytes())
     assert paths == ["/opt/sdk/mine.py"]
     assert fixtures >= 1
+
+
+def test_documentation_examples_are_not_secrets() -> None:
+    # awscli's examples: an id with EXAMPLE inside, a PEM whose body begins EXAMPLE (real files of the
+    # awscli package read by --all-files)
+    from layerscope.core.audit.patterns import find_secrets
+
+    body = "EXAMPLEBAAKCAQEA" + _token(300, string.ascii_letters + string.digits + "+/")
+    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    ids = "X-Amz-Credential=AKIAEXAMPLE123456789%2F2021 id AKIAIOSFODNN7EXAMPLE"
+    text = f"{ids}\n{pem}\n-----END RSA PRIVATE KEY-----\n"
+    assert [m.rule for m in find_secrets(text.encode())] == []
+    real = f"{AWS_ID}\n{RSA_KEY}"
+    assert {m.rule for m in find_secrets(real.encode())} == {Rule.AWS_ACCESS_KEY, Rule.PRIVATE_KEY}
