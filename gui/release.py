@@ -24,8 +24,9 @@ def releases_pending() -> bool:
 
 
 def free_later(holder: list[object], collect: bool) -> None:
-    """Free what ``holder`` holds in a job; with ``collect`` also collect the cycles the loads froze
-    (core.session.release_memory: a pass over every object, when a window closes)."""
+    """Free what ``holder`` holds in a job (a main window's image, a compare window's images and
+    diffs); with ``collect`` also collect the cycles the loads froze (core.session.release_memory:
+    a pass over every object, when a window closes)."""
 
     def work(_job: Job) -> None:
         with background():  # a treemap the user waits for goes first

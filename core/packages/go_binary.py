@@ -50,6 +50,10 @@ class BuildInfoError(ValueError):
     """The bytes after the magic are not build info this parser reads (one line: why)."""
 
 
+class OldBuildInfo(BuildInfoError):
+    """Build info of a binary built before Go 1.18 (pointers, not inline strings): not read."""
+
+
 @dataclass(frozen=True, slots=True)
 class GoModule:
     """A module as the build info lists it; ``replaced_by`` when a ``=>`` line followed it."""
@@ -149,7 +153,7 @@ def parse_build_info(block: bytes) -> GoBuildInfo:
     if ptr not in (4, 8):
         raise BuildInfoError(f"a Go build info pointer size of {ptr}")
     if not flags & _FLAG_INLINE:
-        raise BuildInfoError("built before Go 1.18 (its build info is not inline): not read")
+        raise OldBuildInfo("built before Go 1.18 (its build info is not inline): not read")
     version, at = _string(block, HEADER, MAX_VERSION, "Go version")
     modinfo, _ = _string(block, at, MAX_MODINFO, "module information")
     try:
@@ -271,21 +275,24 @@ class GoCatalog:
                 continue  # another executable: no further chunk is read
             try:
                 info = find_build_info(chain([first], chunks))
+            except OldBuildInfo:
+                self.unsupported.update(
+                    f"/{p}: a Go binary built before Go 1.18 (its build info is not read)" for p in paths
+                )
+                continue
             except BuildInfoError as exc:
-                self._cannot(paths, str(exc), reader)
+                reader.warnings.add(
+                    ", ".join(f"/{p}" for p in paths) + f": a Go binary whose build info is not read: {exc}"
+                )
                 continue
             if info is None:
-                self._cannot(paths, "no build info", reader)
+                reader.warnings.add(
+                    ", ".join(f"/{p}" for p in paths)
+                    + ": a Go binary whose build info is not read: no build info"
+                )
                 continue
             for p in paths:
                 self.found.update(_packages(p, reader.target(p, candidates[p])[0].size, info))
-
-    def _cannot(self, paths: tuple[str, ...], why: str, reader: MetadataReader) -> None:
-        for p in paths:
-            if why.startswith("built before Go 1.18"):
-                self.unsupported.add(f"/{p}: a Go binary built before Go 1.18 (its build info is not read)")
-            else:
-                reader.warnings.add(f"/{p}: a Go binary whose build info is not read: {why}")
 
 
 def _executable(e: Entry) -> bool:

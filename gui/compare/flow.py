@@ -32,7 +32,7 @@ from layerscope.core.compare.diff import ImageDiff, diff_images
 from layerscope.core.errors import LayerScopeError
 from layerscope.core.layers.index import LayerCache
 from layerscope.core.progress import check_cancelled
-from layerscope.core.session import LoadedImage, dismantle, load, release_memory
+from layerscope.core.session import LoadedImage, load
 from layerscope.core.sources.open import open_source
 from layerscope.core.sources.reference import parse_reference
 
@@ -218,24 +218,6 @@ class JobSlot(QObject):
             after, self._after = self._after, []
             for f in after:
                 f()
-
-
-_FREEING: set[Job] = set()
-
-
-def free_later(holder: list[object]) -> None:
-    """Free what ``holder`` holds off the GUI thread (a large image takes a while to take apart)."""
-
-    def work(_job: Job) -> None:
-        while holder:
-            dismantle(holder)
-        release_memory()
-
-    for j in [j for j in _FREEING if j.done]:
-        _FREEING.discard(j)
-    job = Job(work, "release compare")
-    _FREEING.add(job)
-    job.start()
 
 
 # ---- the ways in ------------------------------------------------------------------------------------

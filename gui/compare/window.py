@@ -37,10 +37,11 @@ from layerscope.core.kinds import EntryType
 
 from ..panels.open_dialogs import ask_image
 from ..panels.status_bar import MessageBar
+from ..release import free_later
 from ..worker import Job
 from .config_model import ConfigDiffModel
 from .file_diff import FileDiffPanel, FileDiffShown, read_file_diff
-from .flow import Compared, JobSlot, Opened, SideSpec, free_later, load_and_diff, open_both, rediff
+from .flow import Compared, JobSlot, Opened, SideSpec, load_and_diff, open_both, rediff
 from .index import PathInfo
 from .layers_model import JoinDelegate, LayerPairsModel
 from .tree_model import CHANGE, DELTA, LAYERS, NAME, SIZE_A, SIZE_B, WHAT, DiffTreeModel
@@ -272,7 +273,7 @@ class CompareWindow(QMainWindow):
             self._failed,
             self._cancelled,
             self._progressed,
-            discard=lambda res: free_later([res.index]),
+            discard=lambda res: free_later([res.index], False),
         )
 
     def cancel(self) -> None:
@@ -355,7 +356,7 @@ class CompareWindow(QMainWindow):
         self._expand_top()
         self.file_panel.show_note("Select a file to compare it")
         if old is not None:
-            free_later([old.index])  # the images are the same objects: only the old diff goes
+            free_later([old.index], False)  # the images are the same objects: only the old diff goes
         del old
         self.compared.emit()
         self.ended.emit()
@@ -448,7 +449,7 @@ class CompareWindow(QMainWindow):
         def release() -> None:
             if opened is not None:
                 opened.close()
-            free_later(held)
+            free_later(held, False)
 
         # once the jobs that may still read them have stopped (at once when none runs)
         self._jobs.when_idle(lambda: self._file_jobs.when_idle(release))
