@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .entry import Entry
+from .folders import sum_folders
 from .kinds import ChangeKind, EntryType
 from .merge import ImageTree, NodeState
 from .paths import ancestors as ancestors_of
@@ -163,7 +164,8 @@ class MergedView(FileView):
 
     def total(self, folder: str) -> int:
         """The file bytes below ``folder`` (0 for anything else)."""
-        return self._totals.get(folder, 0)
+        rec = self.folder_sums.get(folder) if folder else None
+        return rec.bytes if rec is not None else 0
 
     def changed(self, path: str) -> bool:
         """Whether the top layer changed ``path`` or something below it (its own kind there)."""
@@ -173,23 +175,24 @@ class MergedView(FileView):
         self.tree = tree
         self.top = tree.upto
         nodes = tree.nodes
-        file_t = EntryType.FILE
-        own = {
-            p: (n.entry.size if n.entry is not None and n.entry.type is file_t else 0)
-            for p, n in nodes.items()
-        }
-        kids, totals = _children_and_sizes(own)
-        self._totals = totals
+        file_t, dir_t = EntryType.FILE, EntryType.DIR
+        # what each folder holds (core/folders.py): the space usage of the top reads it too
+        sums = self.folder_sums = sum_folders(nodes)
+        kids = {f: r.names for f, r in sums.items()}
 
         def row(path: str) -> Row:
             n = nodes[path]
             e = n.entry
-            is_dir = e is None or e.type is EntryType.DIR
+            if e is None or e.type is dir_t:
+                rec = sums.get(path)
+                size = rec.bytes if rec is not None else 0
+            else:
+                size = e.size if e.type is file_t else 0
             return Row(
                 path,
                 basename(path),
                 n.type,
-                totals.get(path, 0) if is_dir else own[path],
+                size,
                 n.layer,
                 tree.change_of(path),
                 e.link if e is not None else None,

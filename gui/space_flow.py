@@ -28,8 +28,9 @@ from layerscope.core.session import LoadedImage
 from layerscope.core.space.layers import LayerBar, layer_bars
 from layerscope.core.space.overview import ImageOverview, image_overview
 from layerscope.core.space.squarify import Rect, Tile, layout
-from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tree
+from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tree, usage_of_view
 from layerscope.core.space.waste_groups import WasteExplained, WasteHeadline, explain_waste, waste_headline
+from layerscope.core.views import MergedView
 
 from .controller import Controller
 from .release import releases_pending
@@ -192,6 +193,8 @@ class SpaceFlow(QObject):
             return got  # made while this job waited
         if own:
             usage = usage_of_layer(s.tree, top, job.cancelled)
+        elif top >= len(s.layers) - 1 and isinstance(view := s.view(top, False, job.cancelled), MergedView):
+            usage = usage_of_view(view)  # the folder sums the load made for the tree
         else:
             usage = usage_of_tree(s.merged_upto(top, job.cancelled), job.cancelled)
         if not mine:

@@ -3,9 +3,9 @@ changes), their count, and the bytes each owning layer contributes.
 
 Counted as ``du --apparent-size`` counts a filesystem: the size of each regular file, a hardlinked
 file once (its hardlinks carry no bytes of their own), sparse files at their full size. Everything
-is added up in one pass over the tree when the usage is made; questions about a folder are then
-dictionary look-ups. A folder's children sorted by size are worked out the first time they are
-asked for (a treemap asks only for the folders it shows).
+is added up in one pass over the tree (core/folders.py), which the top's merged view has made
+already; questions about a folder are then dictionary look-ups. A folder's children sorted by size
+are worked out the first time they are asked for (a treemap asks only for the folders it shows).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..folders import FolderSums, sum_folders
 from ..kinds import ChangeKind, EntryType
 from ..merge import ImageTree, Node
 from ..paths import ancestors, basename
-from ..progress import CancelCheck, check_cancelled
-
-CHUNK = 2048
-"""Paths handled between two cancel checks."""
+from ..progress import CancelCheck
+from ..views import MergedView
 
 _FILE = EntryType.FILE
 _DIR = EntryType.DIR
@@ -72,18 +71,6 @@ class Children(NamedTuple):
     folders: list[bool]
 
 
-class _Folder:
-    """What the one pass gathers per folder: its children, then the totals below it."""
-
-    __slots__ = ("bytes", "files", "kids", "layers")
-
-    def __init__(self, first: str | None) -> None:
-        self.kids: list[str] = [first] if first is not None else []
-        self.files = 0
-        self.bytes = 0
-        self.layers: dict[int, int] | None = None
-
-
 class SpaceUsage:
     """Sizes by folder of one tree: the merged filesystem up to ``top``, or (``layer_view``) the
     own changes of layer ``top``. Made by ``usage_of_tree`` or ``usage_of_layer``; read-only
@@ -92,57 +79,12 @@ class SpaceUsage:
     tree does not hold, a method raises KeyError."""
 
     def __init__(
-        self, top: int, layer_view: bool, nodes: Mapping[str, Node], cancelled: CancelCheck | None = None
+        self, top: int, layer_view: bool, nodes: Mapping[str, Node], folders: Mapping[str, FolderSums]
     ) -> None:
         self.top = top
         self.layer_view = layer_view
         self._nodes = nodes
-        # one record per folder that holds anything (one look-up per path: the pass's cost)
-        recs: dict[str, _Folder] = {"": _Folder(None)}
-        file_t = _FILE
-        for n, (p, node) in enumerate(nodes.items()):
-            if not n % CHUNK:
-                check_cancelled(cancelled)
-            i = p.rfind("/")
-            folder = p[:i] if i >= 0 else ""
-            rec = recs.get(folder)
-            if rec is None:
-                recs[folder] = rec = _Folder(p)
-            else:
-                rec.kids.append(p)
-            e = node.entry
-            if e is not None and e.type is file_t:
-                rec.files += 1
-                size = e.size
-                if size:
-                    rec.bytes += size
-                    d = rec.layers
-                    layer = node.layer
-                    if d is None:
-                        rec.layers = {layer: size}
-                    else:
-                        d[layer] = d.get(layer, 0) + size
-        check_cancelled(cancelled)
-        # a folder holding something is listed in its parent, which so has a record too; a parent's
-        # path is shorter than its child's: longest first adds each folder up before its parent
-        for folder in sorted(recs, key=len, reverse=True):
-            if not folder:
-                continue
-            rec = recs[folder]
-            i = folder.rfind("/")
-            up = recs[folder[:i] if i >= 0 else ""]
-            up.files += rec.files
-            if rec.bytes:
-                up.bytes += rec.bytes
-                mine = rec.layers
-                assert mine is not None  # bytes come with their layers
-                theirs = up.layers
-                if theirs is None:
-                    up.layers = dict(mine)
-                else:
-                    for k, v in mine.items():
-                        theirs[k] = theirs.get(k, 0) + v
-        self._recs = recs
+        self._recs = folders  # one record per folder that holds anything (core/folders.py)
         self._sorted: dict[str, Children] = {}
 
     # ---- one path ---------------------------------------------------------------------------
@@ -194,12 +136,14 @@ class SpaceUsage:
 
     # ---- a folder's children ----------------------------------------------------------------
     def child_paths(self, path: str) -> list[str]:
-        """The paths directly in folder ``path`` ("" is the root), in the tree's order."""
+        """The paths directly in folder ``path`` ("" is the root), by name."""
         rec = self._recs.get(path)
         if rec is None:
             self._nodes[path]  # KeyError for a path not in the tree
             return []
-        return rec.kids
+        if not path:
+            return list(rec.names)
+        return [f"{path}/{name}" for name in rec.names]
 
     def sized_children(self, path: str) -> Children:
         """The children of folder ``path`` that hold bytes, biggest first (by path among equals),
@@ -267,7 +211,13 @@ class SpaceUsage:
 def usage_of_tree(tree: ImageTree, cancelled: CancelCheck | None = None) -> SpaceUsage:
     """Sizes by folder of the merged filesystem ``tree`` holds (layers 0..``tree.upto``): one pass
     over its nodes. Raises Cancelled."""
-    return SpaceUsage(tree.upto, False, tree.nodes, cancelled)
+    return SpaceUsage(tree.upto, False, tree.nodes, sum_folders(tree.nodes, cancelled))
+
+
+def usage_of_view(view: MergedView) -> SpaceUsage:
+    """Sizes by folder of the merged filesystem a merged view shows, from the folder records the
+    view was made with: a walk over nothing (the treemap's first picture waits for no pass)."""
+    return SpaceUsage(view.top, False, view.tree.nodes, view.folder_sums)
 
 
 def usage_of_layer(tree: ImageTree, layer: int, cancelled: CancelCheck | None = None) -> SpaceUsage:
@@ -282,4 +232,4 @@ def usage_of_layer(tree: ImageTree, layer: int, cancelled: CancelCheck | None = 
             if q in nodes:
                 break
             nodes[q] = Node(None, layer)
-    return SpaceUsage(layer, True, nodes, cancelled)
+    return SpaceUsage(layer, True, nodes, sum_folders(nodes, cancelled))

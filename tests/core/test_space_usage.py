@@ -14,7 +14,7 @@ from layerscope.core.archive.open import open_archive
 from layerscope.core.cli import main
 from layerscope.core.merge import merge
 from layerscope.core.session import load
-from layerscope.core.space.usage import usage_of_layer, usage_of_tree
+from layerscope.core.space.usage import usage_of_layer, usage_of_tree, usage_of_view
 from layerscope.core.views import LayerView, MergedView
 from tests.conftest import REAL
 from tests.core.test_merge_table import d, f, hard, stack, wh
@@ -118,6 +118,19 @@ def test_lower_layers_and_own_changes_agree_with_the_file_views(loaded_corpus):
             assert set(own.layers("")) <= {layer}
             stored = sum(e.size for e in s.tree.layer_entries(layer).values() if e.type == "file")
             assert own.bytes("") == stored
+
+
+def test_the_top_view_s_folder_records_give_the_same_usage_as_a_pass_over_the_tree(loaded_corpus):
+    """The treemap's first picture reads the folder records the merged view was made with
+    (usage_of_view): every folder's row, children and treemap input equal a fresh pass's."""
+    for name, s in loaded_corpus.items():
+        view = s.view(len(s.layers) - 1, own_changes=False)
+        assert isinstance(view, MergedView)
+        fast, slow = usage_of_view(view), usage_of_tree(s.tree)
+        assert [r.as_json() for r in fast.folders(None)] == [r.as_json() for r in slow.folders(None)], name
+        for row in slow.folders(None):
+            assert fast.sized_children(row.path) == slow.sized_children(row.path), (name, row.path)
+            assert sorted(fast.child_paths(row.path)) == sorted(slow.child_paths(row.path))
 
 
 def test_a_hardlinked_file_counts_once_and_layers_split_the_bytes():
