@@ -33,6 +33,9 @@ CORPUS = SHARED / "corpus"
 REAL = CORPUS / "real"
 PEER = CORPUS / "peer"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DEBIAN_BUILT = Path(os.environ.get("LAYERSCOPE_DEBIAN_CORPUS", ROOT / ".corpus")).resolve()
+"""Where .ci/debian-image builds the corpus's Debian image when ../shared has none."""
+DEBIAN_NAME = "debian-minbase-jq"
 
 
 def _missing(reason: str) -> None:
@@ -56,6 +59,21 @@ def need_tool(name: str) -> str:
         _missing(f"{name} is not installed")
     assert found is not None
     return found
+
+
+def need_debian() -> Path:
+    """The folder holding the corpus's Debian image (``debian/debian-minbase-jq.{docker,oci}.tar``
+    and their ``trees/*.tsv``): ../shared/corpus/real when it has one, else what .ci/debian-image
+    built; skip (fail under CI) when neither has it."""
+    for base in (REAL, DEBIAN_BUILT):
+        names = [f"{DEBIAN_NAME}.docker.tar", f"{DEBIAN_NAME}.oci.tar"]
+        if all(
+            (base / "debian" / n).is_file() and (base / "trees" / f"debian_{n}@0.tsv").is_file()
+            for n in names
+        ):
+            return base
+    _missing(f"the corpus's Debian image is in neither {REAL} nor {DEBIAN_BUILT}: sudo bash .ci/debian-image")
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture

@@ -78,11 +78,15 @@ _FIXTURE_FOLDERS = frozenset(
 )  # fmt: skip
 
 
+_PYTHON_READMES = (".dist-info/METADATA", ".egg-info/PKG-INFO")
+
+
 def is_test_fixture(path: str) -> bool:
     """True for a file in a test folder (``…/tests/key.pem``, ``…/lib/python3.12/test/certdata/…``,
     ``…/node_modules/y/test/fixtures/…``, a vendored library's ``third_party/x/tests/data/…``), and the
-    documentation's examples (``/usr/share/doc``): what a published project ships to test itself."""
-    if path.startswith("usr/share/doc/"):
+    documentation's examples (``/usr/share/doc``; a Python distribution's ``METADATA`` or ``PKG-INFO``,
+    its README as published on PyPI): what a published project ships to test or explain itself."""
+    if path.startswith("usr/share/doc/") or path.endswith(_PYTHON_READMES):
         return True
     return any(part in _FIXTURE_FOLDERS for part in path.split("/")[:-1])
 
@@ -93,6 +97,10 @@ _PUBLISHED_VALUES = {
     # the Cloud SDK's error and crash reporting (googlecloudsdk/command_lib/crash_handling.py)
     "a73b3ad3b416d981fce267795785aee45bf39224fa07ce8a2e2f5a9fa89ef979",
     "6189b36d964849f34370088524ad63c235eba30974ee3da0d966ed6bac16b50d",
+    # the AWS CLI's own documentation: the key ids of the presigned URLs its example outputs show
+    # (awscli/examples/ecr/get-download-url-for-layer.rst, ssm/get-deployable-patch-snapshot-for-instance.rst)
+    "05b9f5d960901639fef471f294de3e654936487c91e5f9cd019b24dc48ad7984",
+    "04fba2c05f91ad4be0d4459fdd0899910cfd97bf564bbfe45c5f42f23f43b857",
 }
 
 

@@ -86,6 +86,8 @@ STACK = Image(
                 Dir("usr/lib/python3/dist-packages/lib/tests"),
                 File("usr/lib/python3/dist-packages/lib/tests/key.pem", RSA_KEY.encode()),
                 File("usr/lib/python3/dist-packages/lib/code.py", f"T = '{GITHUB}'\n".encode()),
+                Dir("usr/lib/python3/dist-packages/lib-1.0.dist-info"),
+                File("usr/lib/python3/dist-packages/lib-1.0.dist-info/METADATA", f"Usage: {JWT}\n".encode()),
                 Dir("opt"),
                 Dir("opt/shared", mode=0o777),
                 Dir("tmp", mode=0o1777),
@@ -182,6 +184,8 @@ def test_public_files_placeholders_and_fixtures_are_not_flagged(loaded: LoadedIm
     assert "/usr/lib/python3/dist-packages/lib/code.py" not in paths  # package trees: named files only
     deep = audit(loaded, deep=True)
     assert _by(deep.findings, Rule.GITHUB_TOKEN, "/usr/lib/python3/dist-packages/lib/code.py")
+    # a distribution's METADATA is its README as published on PyPI: its examples are documentation
+    assert not [f for f in deep.findings if f.path and f.path.endswith("dist-info/METADATA")]
 
 
 def test_filesystem_rules(loaded: LoadedImage) -> None:
