@@ -188,6 +188,11 @@ class FindingsPanel(QWidget):
             f"{plural(len(r.findings), 'finding')} ({counts_text(r)})"
             + (f" in {plural(len(layers), 'layer')}" if layers else ""),
             *([f"{hidden} hidden by a later layer but still shipped"] if hidden else []),
+            *(
+                [f"{self.proxy.rowCount():,} shown by the filter"]
+                if self.proxy.rowCount() < len(r.findings)
+                else []
+            ),
             f"{plural(r.files_read, 'file')} read ({human_size(r.bytes_read)})"
             + ("" if a.deep else ", package trees by name only"),
             *([f"{r.allowed} allowed"] if r.allowed else []),
@@ -214,6 +219,8 @@ class FindingsPanel(QWidget):
         self.proxy.set_filter(
             self.filter.text(), _LEAST[max(self.least.currentIndex(), 0)][1], self.hidden_only.isChecked()
         )
+        if self._auditor is not None:
+            self.status.setText(self._status_text(self._auditor))  # how many the filter shows
 
     # ---- choosing a finding ---------------------------------------------------------------------------
     def finding_at(self, index: QModelIndex) -> Finding | None:

@@ -14,6 +14,7 @@ from layerscope.core.display import human_size, plural
 from layerscope.core.packages import OsRelease
 from layerscope.core.session import LoadedImage
 from layerscope.core.sources.reference import SourceKind, parse_reference
+from layerscope.core.space.waste_groups import EXPLANATION
 
 from ..colors import is_dark
 from ..controller import Controller
@@ -35,8 +36,9 @@ def summary(s: LoadedImage, os: OsRelease | None = None) -> str:
         human_size(total),
         plural(len(s.layers), "layer"),
         plural(s.files, "file"),
-        f"efficiency {s.dive.efficiency * 100:.1f} % (dive)",
-        f"{human_size(s.figures.wasted_bytes)} hidden by later layers",
+        # LayerScope's figure first, dive's named as dive's: both say what they count (the tooltip)
+        f"{human_size(s.figures.wasted_bytes)} hidden by later layers (LayerScope)",
+        f"dive: efficiency {s.dive.efficiency * 100:.1f} %, {human_size(s.dive.wasted_bytes)} wasted",
     ]
     return "   ·   ".join(parts)
 
@@ -167,6 +169,10 @@ class StatusPanel(QObject):
             self.status.setText(self._stage + " …")
         else:
             self.status.setText(self._summary)
+        # how "100 % efficient (dive)" and "300 kB hidden" are both true, while the summary shows
+        self.status.setToolTip(
+            EXPLANATION if self._message is None and self._stage is None and self._summary else ""
+        )
 
 
 def show_warnings(parent: QWidget, s: LoadedImage, name: str) -> None:

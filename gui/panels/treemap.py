@@ -356,7 +356,7 @@ class TreemapPanel(QWidget):
             == (p.layer, p.own_changes, p.path, (size.width(), size.height()))
         ):
             return
-        self.status.setText("laying out…")
+        self.status.setText("Laying out…")
         self.wanted.emit(p.layer, p.own_changes, p.path, size.width(), size.height())
 
     def show_treemap(self, tm: Treemap) -> None:

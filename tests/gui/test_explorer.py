@@ -212,6 +212,17 @@ def test_status_bar_and_warnings(window, qtbot):
     assert window.warnings_button.isVisible() and "warning" in window.warnings_button.text()
 
 
+def test_the_status_bar_names_whose_figure_each_is_and_says_why_both_hold(window, qtbot):
+    """umoci-edge: dive reads 100 % efficient, yet 300 kB are hidden (a folder deleted whole): each
+    figure is named with its counter, LayerScope's first, and the tooltip says what each counts."""
+    need_shared()
+    load(qtbot, window, REAL / "umoci-edge.oci.tar")
+    text = window.status.text()
+    assert "hidden by later layers (LayerScope)" in text and "dive: efficiency 100.0 %" in text
+    assert text.index("(LayerScope)") < text.index("dive:")
+    assert "A folder deleted as a whole adds nothing to dive's figures" in window.status.toolTip()
+
+
 def test_screenshot_command_writes_a_png(tmp_path):
     out = tmp_path / "shot.png"
     with resource_path(SAMPLE_IMAGE) as sample:

@@ -172,7 +172,9 @@ def test_filter_and_sort(window):
     panel.hidden_only.setChecked(False)
     panel.filter.setText("id_rsa")
     assert {panel.proxy.index(r, PATH).data() for r in range(panel.proxy.rowCount())} == {"/root/.ssh/id_rsa"}
+    assert f"{panel.proxy.rowCount()} shown by the filter" in panel.status.text()  # the summary says so
     panel.filter.clear()
+    assert "shown by the filter" not in panel.status.text()
     panel.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
     layers = [panel.proxy.index(r, 0).data(FINDING_ROLE).layer for r in range(panel.proxy.rowCount())]
     keys = [-1 if x is None else x for x in layers]
