@@ -25,7 +25,8 @@ from .release import releases_pending
 from .worker import Job, courteous
 
 if TYPE_CHECKING:
-    from .controller import Controller, Slot
+    from .controller import Controller
+    from .jobs import Slot
 
 
 class AfterLoad:

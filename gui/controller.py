@@ -1,14 +1,13 @@
 """The window's controller: the one owner of every job, and of the state the panels show.
 
 Opening an archive, picking and loading an image, computing a layer's view, searching it, previewing
-a file and exporting each run as a ``Job`` (gui/worker.py) on a channel. Starting a job cancels the
-job it replaces and the jobs that depend on it (a new image replaces every other job; a new view
-replaces the search and the preview). Every job carries a generation number: a signal from a job
-whose generation is no longer the live one on its channel is dropped, so a superseded job never
-reaches the panels. The state (archive, image, session, layer, view mode, hide-unmodified, filter)
-lives here only; panels render the signals below and never start jobs themselves. A new archive or
-image is committed only once it is loaded: until then, and when it fails or is cancelled, the
-controller still describes what was shown before.
+a file and exporting each run as a ``Job`` (gui/worker.py) on a channel (gui/jobs.py). Starting a
+job drops the job it replaces and the jobs that depend on it (a new image replaces every other job;
+a new view replaces the search and the preview): a signal from a job that is no longer the live one
+of its channel is ignored, so a superseded job never reaches the panels. The state (archive, image,
+session, layer, view mode, hide-unmodified, filter) lives here only; panels render the signals below
+and never start jobs themselves. A new archive or image is committed only once it is loaded: until
+then, and when it fails or is cancelled, the controller still describes what was shown before.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -41,6 +40,7 @@ from . import credentials, settings
 from .after_load import AfterLoad
 from .auditor import Auditor
 from .content import content_source
+from .jobs import Channels, Slot
 from .packages_model import PackageInfo
 from .panels.waste import WasteRows
 from .release import free_later, releases_pending
@@ -68,8 +68,6 @@ _REPLACES: dict[Channel, tuple[Channel, ...]] = {
 
 _WITH_PROGRESS = (Channel.IMAGE, Channel.EXPORT)
 """Channels whose jobs show the progress bar and the Cancel button."""
-
-Slot = Callable[..., None]
 
 
 class Controller(QObject):
@@ -125,8 +123,9 @@ class Controller(QObject):
         """Which platform of a multi-platform registry image (None: the user cancelled)."""
         self.ask_credentials: Callable[[str, str], credentials.Given | None] = lambda _reg, _why: None
         """USER:PASS for a registry that asked who the user is (None: the user cancelled)."""
-        self._jobs: dict[Channel, tuple[int, Job]] = {}
-        self._generation = 0
+        self._jobs = Channels(self, _REPLACES)
+        for channel in _WITH_PROGRESS:  # the progress bar goes once none of them runs
+            self._jobs.slots[channel].ended.connect(self._after_end)
         self._resources = ExitStack()  # the sample image's file, while the window lives
         self._sample: Path | None = None
         self._reading: ImageRecord | None = None  # the image being read (its timeline is shown)
@@ -157,18 +156,15 @@ class Controller(QObject):
 
     # ---- the job machinery ------------------------------------------------------------------
     def running(self, channel: Channel) -> bool:
-        return channel in self._jobs
+        return self._jobs.running(channel)
 
     def cancel(self) -> None:
         """The user's Cancel: every running job stops; each still reports that it was cancelled."""
-        for _gen, job in list(self._jobs.values()):
-            job.cancel()
+        self._jobs.cancel()
 
     def _drop(self, channel: Channel) -> None:
         """Cancel the job on ``channel``; its later signals are dropped."""
-        live = self._jobs.pop(channel, None)
-        if live is not None:
-            live[1].cancel()
+        self._jobs.drop(channel)
 
     def _start(
         self,
@@ -184,30 +180,26 @@ class Controller(QObject):
     ) -> Job:
         """Run ``job`` as the live job of ``channel``: ``done(result)`` when it finishes while live,
         ``on_end()`` when it ends any other way (failed, cancelled or superseded), ``discard(result)``
-        when it finishes after it was superseded."""
-        for replaced in _REPLACES[channel]:
-            self._drop(replaced)
-        self._generation += 1
-        self._jobs[channel] = (self._generation, job)
-        ticket = _Ticket(self, channel, self._generation, on_end)
-        job.finished.connect(ticket.ending(done, discard))
-        job.failed.connect(ticket.ending(ticket.unsuccessful(lambda msg: self._failed(channel, msg))))
-        job.cancelled_.connect(ticket.ending(ticket.unsuccessful(lambda: self._cancelled(channel))))
-        if partial is not None:
-            job.partial.connect(ticket.passing(partial))
-        if progress is not None:
-            job.progressed.connect(ticket.passing(progress))
+        when it finishes after it was superseded. ``text``: it shows the progress bar."""
+        shown = progress
         if text is not None:
-            job.progressed.connect(ticket.passing(self.progressed.emit))
+            emit = self.progressed.emit
+            shown = emit if progress is None else lambda *a: (emit(*a), progress(*a))[-1]
             self.busy.emit(text)
-        job.start()
-        return job
+        return self._jobs.start(
+            channel,
+            job,
+            done,
+            lambda message: self._failed(channel, message),
+            lambda: self._cancelled(channel),
+            progress=shown,
+            partial=partial,
+            discard=discard,
+            on_end=on_end,
+        )
 
-    def _ended(self, channel: Channel) -> None:
-        del self._jobs[channel]
-
-    def _after_end(self, channel: Channel) -> None:
-        if channel in _WITH_PROGRESS and not any(map(self.running, _WITH_PROGRESS)):
+    def _after_end(self) -> None:
+        if not any(map(self.running, _WITH_PROGRESS)):
             self.idle.emit()
 
     def _failed(self, channel: Channel, message: str) -> None:
@@ -329,7 +321,8 @@ class Controller(QObject):
         self.cancel()
         self.after_load.stop()
         self.auditor.clear()
-        self._jobs.clear()  # what they still send is dropped; an image never shown closes its archive
+        for channel in Channel:  # what they still send is dropped; an image never shown closes its archive
+            self._jobs.drop(channel)
         if self.session is not None:
             self.session.release()
         self.discard([self.session, self.view, self.waste_rows, self.packages], collect=True)
@@ -562,61 +555,13 @@ class Controller(QObject):
 
     def cancel_export(self) -> None:
         """Cancel the export only (the export dialog's Cancel)."""
-        live = self._jobs.get(Channel.EXPORT)
-        if live is not None:
-            live[1].cancel()
+        self._jobs.cancel(Channel.EXPORT)
 
     def _exported(self, result: ExportResult) -> None:
         self.export_ended.emit()
         self.last_export = result
         self.note.emit(result.summary())
         self.exported.emit(result)
-
-
-class _Ticket:
-    """One started job: its channel and generation; wraps its slots so that they run only while it
-    is the live job of its channel."""
-
-    def __init__(
-        self, owner: Controller, channel: Channel, generation: int, on_end: Callable[[], None] | None
-    ) -> None:
-        self._owner = owner
-        self._channel = channel
-        self._generation = generation
-        self._on_end = on_end
-
-    def live(self) -> bool:
-        return self._owner._jobs.get(self._channel, (None,))[0] == self._generation
-
-    def passing(self, slot: Slot) -> Slot:
-        """``slot`` for a signal the job sends on its way (progress, partial results)."""
-        return lambda *args: slot(*args) if self.live() else None
-
-    def ending(self, slot: Slot, stale: Slot | None = None) -> Slot:
-        """``slot`` for the job's last signal; when the job was superseded, ``stale`` instead."""
-
-        def call(*args: Any) -> None:
-            if not self.live():
-                if self._on_end is not None:
-                    self._on_end()
-                if stale is not None:
-                    stale(*args)
-                return
-            self._owner._ended(self._channel)
-            slot(*args)
-            self._owner._after_end(self._channel)
-
-        return call
-
-    def unsuccessful(self, slot: Slot) -> Slot:
-        """``slot`` for a failure or a cancel: ``on_end`` first."""
-
-        def call(*args: Any) -> None:
-            if self._on_end is not None:
-                self._on_end()
-            slot(*args)
-
-        return call
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The compare view: two images side by side (issue 16), in a window of its own.
 
 flow         what to compare (``SideSpec``), the jobs that open, load and diff both images off the
-             GUI thread (``JobSlot``: one live job, superseded results dropped), and the entry points
-             the main window calls (Compare With…, a Ctrl-drop, the image picker's Compare)
+             GUI thread (kept in a ``JobSlot`` of gui/jobs.py: one live job, superseded results
+             dropped), and the entry points the main window calls (Compare With…, a Ctrl-drop, the
+             image picker's Compare)
 index        ``DiffIndex``: the differences as a tree (children per folder), made off the GUI thread
 layers_model the two layer stacks as aligned rows, shared layers joined (``JoinDelegate`` paints it)
 tree_model   the lazy tree of differences: marks, sizes, size delta per folder, sorting, "only changed"

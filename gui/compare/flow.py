@@ -3,8 +3,9 @@
 A comparison runs in two jobs (gui/worker.py): the first opens both sources; then, on the GUI thread,
 an archive holding several images asks which one; the second loads both images (two images of one
 archive share its layer indexes), diffs them and makes the ``DiffIndex`` the tree browses. Changing
-"strict" or swapping A and B diffs the loaded images again in a job. ``JobSlot`` keeps one live job:
-starting one cancels the one before, whose late result is dropped (and what it opened closed).
+"strict" or swapping A and B diffs the loaded images again in a job. The window keeps one live job in
+a ``JobSlot`` (gui/jobs.py): starting one drops the one before, whose late result is freed (and what
+it opened closed).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -138,86 +139,6 @@ def rediff(a: LoadedImage, b: LoadedImage, strict: bool, job: Job) -> Compared:
     job.progress("indexing the differences", 1, 1)
     pairs = pair_layers(diff.a, diff.b, diff.layers)
     return Compared(a, b, diff, index, pairs, diff.files.content_count)
-
-
-class JobSlot(QObject):
-    """One live job at a time (see the module docstring)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.job: Job | None = None
-        self._running: set[Job] = set()  # started and not ended: the live one and cancelled ones
-        self._after: list[Callable[[], None]] = []
-
-    @property
-    def running(self) -> bool:
-        return self.job is not None
-
-    def start(
-        self,
-        job: Job,
-        done: Callable[[Any], None],
-        failed: Callable[[str], None],
-        cancelled: Callable[[], None],
-        progress: Callable[[str, int, int], None] | None = None,
-        discard: Callable[[Any], None] | None = None,
-    ) -> Job:
-        """Run ``job``; its slots run only while it is the live one (``discard(result)`` for a
-        result that comes after it was replaced)."""
-        self.cancel()
-        self.job = job
-        self._running.add(job)
-
-        def ended() -> bool:
-            was = self.job is job
-            if was:
-                self.job = None
-            self._running.discard(job)
-            return was
-
-        def on_done(result: object) -> None:
-            if ended():
-                done(result)
-            elif discard is not None:
-                discard(result)
-            self._idle()
-
-        def on_failed(message: str) -> None:
-            if ended():
-                failed(message)
-            self._idle()
-
-        def on_cancelled() -> None:
-            if ended():
-                cancelled()
-            self._idle()
-
-        job.finished.connect(on_done)
-        job.failed.connect(on_failed)
-        job.cancelled_.connect(on_cancelled)
-        if progress is not None:
-            job.progressed.connect(lambda s, d, t: progress(s, d, t) if self.job is job else None)
-        job.start()
-        return job
-
-    def cancel(self) -> None:
-        """Cancel the live job; what it still sends is dropped (a result goes to its ``discard``)."""
-        if self.job is not None:
-            self.job.cancel()
-            self.job = None
-
-    def when_idle(self, f: Callable[[], None]) -> None:
-        """Call ``f`` once no job of this slot runs any more (at once when none does)."""
-        if not self._running:
-            f()
-        else:
-            self._after.append(f)
-
-    def _idle(self) -> None:
-        if not self._running:
-            after, self._after = self._after, []
-            for f in after:
-                f()
 
 
 # ---- the ways in ------------------------------------------------------------------------------------

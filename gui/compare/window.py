@@ -35,13 +35,14 @@ from layerscope.core.compare.side import Side
 from layerscope.core.display import exact_size, mode_string, plural
 from layerscope.core.kinds import EntryType
 
+from ..jobs import JobSlot
 from ..panels.open_dialogs import ask_image
 from ..panels.status_bar import MessageBar
 from ..release import free_later
 from ..worker import Job
 from .config_model import ConfigDiffModel
 from .file_diff import FileDiffPanel, FileDiffShown, read_file_diff
-from .flow import Compared, JobSlot, Opened, SideSpec, load_and_diff, open_both, rediff
+from .flow import Compared, Opened, SideSpec, load_and_diff, open_both, rediff
 from .index import PathInfo
 from .layers_model import JoinDelegate, LayerPairsModel
 from .tree_model import CHANGE, DELTA, LAYERS, NAME, SIZE_A, SIZE_B, WHAT, DiffTreeModel
@@ -223,7 +224,7 @@ class CompareWindow(QMainWindow):
             self._archives_opened,
             self._failed,
             self._cancelled,
-            self._progressed,
+            progress=self._progressed,
             discard=lambda opened: opened.close(),
         )
 
@@ -247,7 +248,7 @@ class CompareWindow(QMainWindow):
             self._show_result,
             self._failed,
             self._cancelled,
-            self._progressed,
+            progress=self._progressed,
         )
 
     def _choose(self, archive: Archive, wanted: int | None) -> int | None:
@@ -272,12 +273,12 @@ class CompareWindow(QMainWindow):
             self._show_result,
             self._failed,
             self._cancelled,
-            self._progressed,
+            progress=self._progressed,
             discard=lambda res: free_later([res.index], False),
         )
 
     def cancel(self) -> None:
-        self._jobs.cancel()
+        self._jobs.drop()
         self._set_busy(False)
         self.ended.emit()
         if self.result is None:
@@ -402,7 +403,7 @@ class CompareWindow(QMainWindow):
 
     def show_path(self, a: Side, b: Side, info: PathInfo) -> None:
         """The selected path: a file's diff (read in a job), or what differs about anything else."""
-        self._file_jobs.cancel()
+        self._file_jobs.drop()
         ea, eb = _entry(a, info.path), _entry(b, info.path)
         meta = _metadata(ea, eb, self.strict.isChecked())
         regular = (EntryType.FILE, EntryType.HARDLINK)
@@ -438,8 +439,8 @@ class CompareWindow(QMainWindow):
 
     # ---- the window itself --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._jobs.cancel()
-        self._file_jobs.cancel()
+        self._jobs.drop()
+        self._file_jobs.drop()
         self.tree_model.set_index(None)
         self.layers_model.set_pairs([])
         self.config_model.set_config(None)
