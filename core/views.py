@@ -178,13 +178,12 @@ class MergedView(FileView):
         file_t, dir_t = EntryType.FILE, EntryType.DIR
         # what each folder holds (core/folders.py): the space usage of the top reads it too
         sums = self.folder_sums = sum_folders(nodes)
-        kids = {f: r.names for f, r in sums.items()}
 
         def row(path: str) -> Row:
             n = nodes[path]
             e = n.entry
+            rec = sums.get(path)  # a folder holding anything
             if e is None or e.type is dir_t:
-                rec = sums.get(path)
                 size = rec.bytes if rec is not None else 0
             else:
                 size = e.size if e.type is file_t else 0
@@ -197,11 +196,15 @@ class MergedView(FileView):
                 tree.change_of(path),
                 e.link if e is not None else None,
                 e,
-                len(kids.get(path, ())),
+                len(rec.names) if rec is not None else 0,
                 n.layer,
             )
 
-        super().__init__(kids, row)
+        super().__init__({}, row)
+
+    def children(self, path: str) -> list[str]:
+        rec = self.folder_sums.get(path)
+        return rec.sorted_names() if rec is not None else []
 
 
 class LayerView(FileView):
@@ -396,7 +399,7 @@ class LevelView(FileView):
         self._corrections = corrections
         self._groups = [tree.level_names[j] for j in range(layer + 1, tree.upto + 1)]
         self._kids_of: dict[str, list[str]] = {}  # children worked out so far
-        self._top_kids = top._kids
+        self._top_kids = top.children
         super().__init__({}, _no_row)
 
     def _state(self, path: str) -> NodeState:
@@ -413,7 +416,7 @@ class LevelView(FileView):
         kids = self._kids_of.get(path)
         if kids is not None:
             return kids
-        top_kids = self._top_kids.get(path, [])
+        top_kids = self._top_kids(path)
         touched: set[str] = set()
         cut = len(path) + 1 if path else 0
         for g in self._groups:

@@ -7,7 +7,8 @@ job runs once per image after the load: the top's ``SpaceUsage``, ``explain_wast
 and the overview. The layout job makes the treemap of one folder of one view (merged up to a layer,
 or a layer's own changes) at one size: the view's usage when it is not kept yet (a few are kept),
 the layout, and the picture itself (``render`` into a QImage: painting on an image is allowed off
-the GUI thread). The GUI thread only draws a picture.
+the GUI thread). The GUI thread only draws a picture. The last few pictures are kept: going Back (or
+into a folder seen before) at the same size and look shows one without a job.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from .worker import Job, courteous, foreground
 
 KEPT_USAGES = 4
 """Views whose usage is kept (the top's merged one, and the last few others asked for)."""
+KEPT_PICTURES = 6
+"""Pictures kept for going Back (and for a folder zoomed into again) at the same size and look: about
+4 MB each at 1200 x 800."""
 HEADER = 15.0
 """The height of a folder's name strip, in pixels."""
 
@@ -109,6 +113,8 @@ class SpaceFlow(QObject):
         self._info_job: Job | None = None
         self._info_gen = 0
         self.asked: tuple[int, bool, str, int, int] | None = None  # top, own, folder, w, h
+        # the last pictures of the image shown, by what was asked, with the look they were painted in
+        self._pictures: OrderedDict[tuple[int, bool, str, int, int], tuple[Look, Treemap]] = OrderedDict()
         controller.image_loaded.connect(self._new_image)
         controller.loading.connect(lambda *_a: self._stop())
 
@@ -125,9 +131,10 @@ class SpaceFlow(QObject):
         """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste
         groups): freed off the GUI thread, where dropping them took 0.1-0.2 s on the 2 GB image."""
         s = self._controller.session
-        holder: list[object] = [self._usages, self.info]
+        holder: list[object] = [self._usages, self.info, self._pictures]
         # one assignment: a job sees the old box (of the old image) or the new one, never a mix
         self._usages, self.info = _Usages(weakref.ref(s) if s is not None else None), None
+        self._pictures = OrderedDict()
         self._controller.discard(holder)
 
     def _new_image(self) -> None:
@@ -222,8 +229,15 @@ class SpaceFlow(QObject):
         self.asked = asked
         if self._layout_job is not None:
             self._layout_job.cancel()
+            self._layout_job = None
         self._gen += 1
         gen = self._gen
+        kept = self._pictures.get(asked)
+        if kept is not None and kept[0] == look:  # Back, or a folder seen before: no job
+            self._pictures.move_to_end(asked)
+            picture = kept[1]
+            QTimer.singleShot(0, lambda: self.treemap_ready.emit(picture) if gen == self._gen else None)
+            return True
         shown = weakref.ref(s)
         render = self._render
 
@@ -242,7 +256,13 @@ class SpaceFlow(QObject):
             check_cancelled(job.cancelled)
             return Treemap(top, own, folder, (w, h), tiles, _paint(render, tiles, look, w, h, folder), usage)
 
+        pictures = self._pictures  # of the image shown now (a new image brings a new box)
+
         def done(result: object) -> None:
+            if shown() is self._controller.session and pictures is self._pictures:
+                pictures[asked] = (look, cast(Treemap, result))
+                while len(pictures) > KEPT_PICTURES:
+                    pictures.popitem(last=False)
             if gen == self._gen:
                 self._layout_job = None
                 if shown() is self._controller.session:

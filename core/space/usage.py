@@ -136,7 +136,7 @@ class SpaceUsage:
 
     # ---- a folder's children ----------------------------------------------------------------
     def child_paths(self, path: str) -> list[str]:
-        """The paths directly in folder ``path`` ("" is the root), by name."""
+        """The paths directly in folder ``path`` ("" is the root), in the tree's order."""
         rec = self._recs.get(path)
         if rec is None:
             self._nodes[path]  # KeyError for a path not in the tree
@@ -152,25 +152,23 @@ class SpaceUsage:
         got = self._sorted.get(path)
         if got is not None:
             return got
-        paths = self.child_paths(path)
-        nodes, recs = self._nodes, self._recs
-        sizes = [
-            r.bytes
-            if (r := recs.get(p)) is not None
-            else (e.size if (e := nodes[p].entry) is not None and e.type is _FILE else 0)
-            for p in paths
-        ]
-        order = sorted((i for i, s in enumerate(sizes) if s), key=paths.__getitem__)
-        order.sort(key=sizes.__getitem__, reverse=True)  # stable: equal sizes stay in path order
-        chosen = [paths[i] for i in order]
-        is_folder = [p in recs for p in chosen]  # a folder holding bytes has a record
-        main = self.main_layer
-        got = Children(
-            chosen,
-            [sizes[i] for i in order],
-            [main(p) if f else nodes[p].layer for p, f in zip(chosen, is_folder, strict=True)],
-            is_folder,
-        )
+        rec = self._recs.get(path)
+        if rec is None:
+            self._nodes[path]  # KeyError for a path not in the tree
+            got = Children([], [], [], [])
+        else:
+            names, sizes, owners, recs = rec.names, rec.sizes, rec.owners, self._recs
+            order = sorted((i for i, s in enumerate(sizes) if s), key=names.__getitem__)
+            order.sort(key=sizes.__getitem__, reverse=True)  # stable: equal sizes stay in name order
+            chosen = [f"{path}/{names[i]}" if path else names[i] for i in order]
+            is_folder = [p in recs for p in chosen]  # a folder holding bytes has a record
+            main = self.main_layer
+            got = Children(
+                chosen,
+                [sizes[i] for i in order],
+                [main(p) if f else owners[i] for p, f, i in zip(chosen, is_folder, order, strict=True)],
+                is_folder,
+            )
         self._sorted[path] = got
         return got
 

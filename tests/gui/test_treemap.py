@@ -80,7 +80,8 @@ def test_double_click_zooms_and_back_returns(window, qtbot):
     load(qtbot, window, IMAGE)
     window.explorer.space.show_treemap(True)
     panel = shown(qtbot, window)
-    folders = [t for t in panel.view.treemap.tiles if t.folder and t.depth == 0]
+    root = panel.view.treemap
+    folders = [t for t in root.tiles if t.folder and t.depth == 0]
     big = max(folders, key=lambda t: t.bytes)
     qtbot.mouseDClick(panel.view, Qt.MouseButton.LeftButton, pos=centre(panel, big))
     shown(qtbot, window, big.path)
@@ -88,7 +89,9 @@ def test_double_click_zooms_and_back_returns(window, qtbot):
     assert all(t.parent == big.path or t.parent.startswith(big.path + "/") for t in panel.view.treemap.tiles)
     assert panel.back_action.isEnabled() and panel.up_action.isEnabled()
     panel.back_action.trigger()
+    assert not window.explorer.space.flow.busy  # Back shows the picture kept of the root: no job
     shown(qtbot, window, "")
+    assert panel.view.treemap is root
     assert panel.path_bar.path == "" and not panel.back_action.isEnabled()
     # the path bar goes up too
     panel.zoom(big.path)
