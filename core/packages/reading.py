@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from .. import limits
 from ..archive.records import Archive
 from ..entry import Entry
-from ..errors import LayerScopeError
+from ..errors import Cancelled, LayerScopeError
 from ..kinds import EntryType
 from ..layers.content import iter_contents, read_content
 from ..layers.index import LayerIndex
 from ..merge import ImageTree
-from ..progress import pause_point
+from ..progress import CancelCheck, check_cancelled, pause_point
 from ..resolve import Follow, hardlink_target, resolve_path
 
 Located = tuple[Entry, int]
@@ -51,10 +51,17 @@ class Warnings:
 class MetadataReader:
     """Reads package metadata files of one image, charging a budget of bytes for the whole scan."""
 
-    def __init__(self, archive: Archive, layers: list[LayerIndex], warnings: Warnings) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        layers: list[LayerIndex],
+        warnings: Warnings,
+        cancelled: CancelCheck | None = None,
+    ) -> None:
         self.archive = archive
         self.layers = layers
         self.warnings = warnings
+        self.cancelled = cancelled  # looked at every chunk of a streamed file (a Go binary: megabytes)
         self.left = limits.MAX_PACKAGE_READ_BYTES
         self._spent_warned = False
 
@@ -131,7 +138,10 @@ class MetadataReader:
                     return  # the budget ran out in this file: what was read is what there is
                 self.left -= len(c)
                 pause_point()  # a large file is many chunks: the GUI thread may want its turn
+                check_cancelled(self.cancelled)
                 yield c
+        except Cancelled:
+            raise
         except LayerScopeError as exc:
             broken.append(exc.message)
 

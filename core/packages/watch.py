@@ -14,8 +14,11 @@ from collections.abc import Callable
 
 from ..kinds import EntryType
 from ..merge import ImageTree
-from ..progress import PAUSE_EVERY, pause_point
+from ..progress import PAUSE_EVERY, CancelCheck, check_cancelled, pause_point
 from .reading import Located
+
+CHECK_EVERY = 2048
+"""Entries looked at between two cancel checks."""
 
 _FILE = EntryType.FILE
 _HARDLINK = EntryType.HARDLINK
@@ -32,8 +35,9 @@ class WatchedFiles:
         self.files: dict[str, Located] = {}
         self.layer = -1
 
-    def advance(self) -> set[str]:
-        """Apply the next layer; returns the watched paths it wrote or removed."""
+    def advance(self, cancelled: CancelCheck | None = None) -> set[str]:
+        """Apply the next layer; returns the watched paths it wrote or removed. Raises Cancelled (a
+        layer of 100,000 entries takes a few tenths of a second: a new image must not wait for it)."""
         self.layer += 1
         i = self.layer
         tree, files, wanted = self.tree, self.files, self.wanted
@@ -52,8 +56,10 @@ class WatchedFiles:
                     if files.pop(k, None) is not None:
                         changed.add(k)
         for n, e in enumerate(tree.layers[i].entries):
-            if not n % PAUSE_EVERY:
-                pause_point()
+            if not n % CHECK_EVERY:
+                check_cancelled(cancelled)
+                if not n % PAUSE_EVERY:
+                    pause_point()
             t = e.type
             if t is _WHITEOUT or t is _OPAQUE:
                 continue

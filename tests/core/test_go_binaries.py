@@ -299,3 +299,26 @@ def test_the_budget_stops_the_reading_of_go_binaries(go_image, monkeypatch):
 def test_a_go_binary_built_before_go_1_18_is_said_unsupported(tmp_path):
     h = _doctored(tmp_path, "old", lambda d, at: d[: at + 15] + bytes([d[at + 15] & ~0x2]) + d[at + 16 :])
     assert any("/usr/bin/old" in u and "before Go 1.18" in u for u in h.unsupported), h.unsupported
+
+
+def test_a_cancel_stops_the_reading_of_a_go_binary_between_two_chunks(go_image, monkeypatch):
+    """A Go binary is megabytes: the scan looks for a cancel at each chunk it streams, not only
+    between layers."""
+    built, _ = go_image
+    from layerscope.core.errors import Cancelled
+    from layerscope.core.packages import reading
+
+    chunks_read: list[int] = []
+    real = reading.MetadataReader._charged
+
+    def counting(self, path, chunks, broken):  # type: ignore[no-untyped-def]
+        for c in real(self, path, chunks, broken):
+            chunks_read.append(len(c))
+            yield c
+
+    monkeypatch.setattr(reading.MetadataReader, "_charged", counting)
+    with open_archive(built.archive) as a:
+        s = load(a, a.images[0])
+        with pytest.raises(Cancelled):
+            package_history(s, cancelled=lambda: len(chunks_read) >= 3)
+    assert len(chunks_read) == 3  # the third chunk's check stopped it: no fourth was read

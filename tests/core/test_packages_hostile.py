@@ -286,3 +286,24 @@ def test_busybox_version_is_what_the_binary_says(tmp_path):
         pytest.skip("cannot run busybox")
     banner = subprocess.run([str(exe)], capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
     assert banner.startswith(f"BusyBox v{found.version_id} ")
+
+
+def test_a_cancel_stops_the_package_scan_inside_a_big_layer(tmp_path):
+    """The watch over a layer's entries checks for cancel as it goes: a new image need not wait for
+    a layer of thousands of entries to be looked through."""
+    from layerscope.core.errors import Cancelled
+    from layerscope.core.packages.watch import CHECK_EVERY
+
+    many = [Dir("srv")] + [File(f"srv/f{i}", b"") for i in range(3 * CHECK_EVERY)]
+    path = build(Image(layers=[Layer(many)]), tmp_path / "img.tar", "docker25")
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # the layer's own check, then the first inside the layer, then stop
+
+    with open_archive(path) as a:
+        s = load(a, a.images[0])
+        with pytest.raises(Cancelled):
+            package_history(s, cancelled=cancelled)
+    assert len(asked) == 3
