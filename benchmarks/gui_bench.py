@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication
 
 from layerscope.core.archive.open import open_archive
 from layerscope.core.session import load
+from layerscope.gui.app import setup_application
 from layerscope.gui.launcher import with_system_malloc
 from layerscope.gui.release import releases_pending
 from layerscope.gui.window import MainWindow
@@ -261,7 +262,7 @@ def main() -> int:
     with_system_malloc()  # as the layerscope command does (PYTHONMALLOC=malloc on glibc: an exec)
     path = opts.image
     headless_first = headless_analysis(path)  # also warms the persistent cache, as a GUI open would
-    app = QApplication(sys.argv[:1])
+    app = setup_application()  # as the layerscope command makes it (theme, icon, event filters)
     w = MainWindow()
     w.resize(1280, 800)
     w.show()

@@ -232,7 +232,7 @@ def claim_instance(files: list[str], sample: bool) -> InstanceServer | None:
 
 
 class FileOpenFilter(QObject):
-    """macOS hands double-clicked files to the running app as QFileOpenEvent."""
+    """macOS hands double-clicked files to the running app as QFileOpenEvent (installed there only)."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
@@ -287,7 +287,9 @@ def setup_application() -> QApplication:
     app.setDesktopFileName(icons.ICON_NAME)  # matches layerscope.desktop (Wayland app id)
     app.setWindowIcon(icons.app_icon())
     theme.apply(settings.THEME.get())  # the system's light or dark, unless the user chose one
-    if not any(isinstance(o, FileOpenFilter) for o in _keep):
+    # macOS only: a filter on the application sees every event of every object, and each one would
+    # enter Python (and wait for the interpreter lock while a job runs Python)
+    if sys.platform == "darwin" and not any(isinstance(o, FileOpenFilter) for o in _keep):
         f = FileOpenFilter(app)
         app.installEventFilter(f)
         _keep.append(f)

@@ -247,16 +247,29 @@ def test_handoff_does_not_reach_an_instance_on_another_display(qtbot, tmp_path):
         QLocalServer.removeServer(name_b)  # the socket file of the terminated instance
 
 
-def test_file_open_event_opens_a_window(qtbot, windows):
+def test_file_open_event_opens_a_window(qtbot, windows, monkeypatch):
+    """On macOS (the only platform that sends it) a QFileOpenEvent opens the file in a window; on
+    the others no filter sees the application's events (each would enter Python)."""
     qapp = gui_app.setup_application()
     assert not qapp.windowIcon().isNull()
-    with resource_path(SAMPLE_IMAGE) as sample:
-        n = len(windows)
-        assert QApplication.sendEvent(qapp, QFileOpenEvent(str(sample)))
-        assert len(windows) == n + 1
-        w = windows[-1]
-        qtbot.waitUntil(lambda: w.session is not None or w.error is not None, timeout=TIMEOUT)
-        assert w.path == Path(sample) and w.error is None
+    on_mac = sys.platform == "darwin"
+    if not on_mac:
+        assert not [o for o in gui_app._keep if isinstance(o, gui_app.FileOpenFilter)]
+    monkeypatch.setattr(gui_app.sys, "platform", "darwin")
+    gui_app.setup_application()
+    (f,) = [o for o in gui_app._keep if isinstance(o, gui_app.FileOpenFilter)]
+    try:
+        with resource_path(SAMPLE_IMAGE) as sample:
+            n = len(windows)
+            assert QApplication.sendEvent(qapp, QFileOpenEvent(str(sample)))
+            assert len(windows) == n + 1
+            w = windows[-1]
+            qtbot.waitUntil(lambda: w.session is not None or w.error is not None, timeout=TIMEOUT)
+            assert w.path == Path(sample) and w.error is None
+    finally:
+        if not on_mac:
+            qapp.removeEventFilter(f)
+            gui_app._keep.remove(f)
 
 
 def test_icon_has_every_size(qapp):
