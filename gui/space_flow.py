@@ -42,6 +42,8 @@ KEPT_USAGES = 4
 KEPT_PICTURES = 6
 """Pictures kept for going Back (and for a folder zoomed into again) at the same size and look: about
 4 MB each at 1200 x 800."""
+ZOOMS_PREPARED = 3
+"""The biggest folders of the root whose zoom the image job prepares (their children sorted)."""
 HEADER = 15.0
 """The height of a folder's name strip, in pixels."""
 
@@ -157,7 +159,14 @@ class SpaceFlow(QObject):
             usage = self._usage_for(s2, len(s2.layers) - 1, False, job)
             later = courteous(job.cancelled)  # a treemap the user waits for goes first
             check_cancelled(later)  # (its layout sorts what this one would: not both at once)
-            layout(usage, "", Rect(0.0, 0.0, 1200.0, 800.0), header=HEADER)  # sorts what a root layout reads
+            area = Rect(0.0, 0.0, 1200.0, 800.0)
+            tiles = layout(usage, "", area, header=HEADER)  # sorts what a root layout reads
+            # and what a zoom into one of the biggest folders reads: a double-click is the next step
+            big = sorted((t for t in tiles if t.folder and t.depth == 0 and t.path), key=lambda t: -t.bytes)
+            for tile in big[:ZOOMS_PREPARED]:
+                check_cancelled(later)
+                assert tile.path is not None
+                layout(usage, tile.path, area, header=HEADER)
             waste = explain_waste(s2.tree, s2.figures.base_layers, later)
             bars = layer_bars(s2.tree, s2.figures, later)
             overview = image_overview(s2, usage, waste, with_os=True, cancelled=later)
