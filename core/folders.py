@@ -16,7 +16,8 @@ from .merge import Node
 from .progress import PAUSE_EVERY, CancelCheck, check_cancelled, pause_point
 
 CHUNK = 2048
-"""Paths handled between two cancel checks."""
+"""Paths handled between two cancel checks (and, every PAUSE_EVERY, a pause point)."""
+_FILE, _DIR = EntryType.FILE, EntryType.DIR
 
 
 class FolderSums:
@@ -54,8 +55,8 @@ def sum_folders(nodes: Mapping[str, Node], cancelled: CancelCheck | None = None)
     for n, (p, node) in enumerate(nodes.items()):
         if not n % CHUNK:
             check_cancelled(cancelled)
-            if not n % PAUSE_EVERY:
-                pause_point()
+        if not n % PAUSE_EVERY:
+            pause_point()
         i = p.rfind("/")
         folder = p[:i] if i >= 0 else ""
         rec = recs.get(folder)
@@ -92,9 +93,11 @@ def sum_folders(nodes: Mapping[str, Node], cancelled: CancelCheck | None = None)
             continue
         rec = recs[folder]
         slot = slots.get(folder)
-        if slot is None:  # listed as something else than a folder (a damaged layer): no size of its own
+        if slot is None:  # listed as something else than a folder (a damaged layer): sized as one
             i = folder.rfind("/")
-            up, at = recs[folder[:i] if i >= 0 else ""], -1
+            up = recs[folder[:i] if i >= 0 else ""]
+            name = folder[i + 1 :]
+            at = up.names.index(name) if name in up.names else -1
         else:
             up, at = slot
         up.files += rec.files
@@ -111,6 +114,3 @@ def sum_folders(nodes: Mapping[str, Node], cancelled: CancelCheck | None = None)
                 for k, v in mine.items():
                     theirs[k] = theirs.get(k, 0) + v
     return recs
-
-
-_FILE, _DIR = EntryType.FILE, EntryType.DIR

@@ -94,6 +94,11 @@ class LoadedImage:
             self._trees[layer] = t
         return t
 
+    def top_view_made(self) -> MergedView | None:
+        """The top's merged view if it was made already (the load makes it), without waiting for the
+        lock ``prepare_views`` holds: for work that must not wait behind it."""
+        return self._top_view
+
     def view(self, layer: int, own_changes: bool, cancelled: CancelCheck | None = None) -> FileView:
         """Layer ``layer``'s own changes, or the merged filesystem up to it. Raises Cancelled."""
         with quiet_gc():

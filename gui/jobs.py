@@ -6,7 +6,9 @@ job is cancelled and whatever it still sends is ignored (a result it still deliv
 stops but is still the live one, so its end (cancelled) still reaches its slots. ``Channels`` are
 slots by name, with the channels a new job on each one replaces (a new image replaces every job; a
 new view its search and its preview). The controller (gui/controller.py) and the compare window
-(gui/compare/) own their jobs through these; the worker itself is gui/worker.py.
+(gui/compare/) own their jobs through these; the space views (gui/space_flow.py) and the audit
+(gui/auditor.py) still stamp their jobs with a generation of their own (a job that waits before it
+starts, a pool of its own). The worker itself is gui/worker.py.
 """
 
 from __future__ import annotations

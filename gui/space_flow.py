@@ -31,7 +31,6 @@ from layerscope.core.space.overview import ImageOverview, image_overview
 from layerscope.core.space.squarify import Rect, Tile, layout
 from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tree, usage_of_view
 from layerscope.core.space.waste_groups import WasteExplained, WasteHeadline, explain_waste, waste_headline
-from layerscope.core.views import MergedView
 
 from .controller import Controller
 from .release import releases_pending
@@ -128,12 +127,15 @@ class SpaceFlow(QObject):
         self._layout_job = self._info_job = None
         self._gen += 1
         self._info_gen += 1
+        if self._pictures:  # another image comes: what they hold (usages of lower layers) goes now
+            self._controller.discard([self._pictures])
+            self._pictures = OrderedDict()
 
     def _let_go(self) -> None:
         """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste
         groups): freed off the GUI thread, where dropping them took 0.1-0.2 s on the 2 GB image."""
         s = self._controller.session
-        holder: list[object] = [self._usages, self.info, self._pictures]
+        holder: list[object] = [self._usages, self.info, self._pictures]  # (pictures hold usages)
         # one assignment: a job sees the old box (of the old image) or the new one, never a mix
         self._usages, self.info = _Usages(weakref.ref(s) if s is not None else None), None
         self._pictures = OrderedDict()
@@ -161,23 +163,33 @@ class SpaceFlow(QObject):
             check_cancelled(later)  # (its layout sorts what this one would: not both at once)
             area = Rect(0.0, 0.0, 1200.0, 800.0)
             tiles = layout(usage, "", area, header=HEADER)  # sorts what a root layout reads
-            # and what a zoom into one of the biggest folders reads: a double-click is the next step
+            waste = explain_waste(s2.tree, s2.figures.base_layers, later)
+            bars = layer_bars(s2.tree, s2.figures, later)
+            overview = image_overview(s2, usage, waste, with_os=True, cancelled=later)
+            info = SpaceInfo(usage, waste, waste_headline(s2.dive, s2.figures), bars, overview)
+            job.emit_partial("info", info)  # shown now; then what a zoom would wait for
+            # what a zoom into one of the biggest folders reads: a double-click is the next step
             big = sorted((t for t in tiles if t.folder and t.depth == 0 and t.path), key=lambda t: -t.bytes)
             for tile in big[:ZOOMS_PREPARED]:
                 check_cancelled(later)
                 assert tile.path is not None
                 layout(usage, tile.path, area, header=HEADER)
-            waste = explain_waste(s2.tree, s2.figures.base_layers, later)
-            bars = layer_bars(s2.tree, s2.figures, later)
-            overview = image_overview(s2, usage, waste, with_os=True, cancelled=later)
-            return SpaceInfo(usage, waste, waste_headline(s2.dive, s2.figures), bars, overview)
+            return info
+
+        def show(info: SpaceInfo) -> None:
+            if gen == self._info_gen and shown() is self._controller.session and self.info is None:
+                self.info = info
+                self.info_ready.emit()
+
+        def partial(kind: str, value: object) -> None:
+            if kind == "info":
+                show(cast(SpaceInfo, value))
 
         def done(info: object) -> None:
             if gen == self._info_gen and shown() is self._controller.session:
                 self._info_job = None
-                self.info = cast(SpaceInfo, info)
-                self.info_ready.emit()
-            else:
+                show(cast(SpaceInfo, info))
+            elif info is not self.info:
                 self._controller.discard([info])  # a superseded image's: freed off the GUI thread too
 
         def failed(why: str) -> None:
@@ -187,6 +199,7 @@ class SpaceFlow(QObject):
 
         job = Job(work, "space")
         self._info_job = job
+        job.partial.connect(partial)
         job.finished.connect(done)
         job.failed.connect(failed)
         QTimer.singleShot(0, job.start)
@@ -209,8 +222,9 @@ class SpaceFlow(QObject):
             return got  # made while this job waited
         if own:
             usage = usage_of_layer(s.tree, top, job.cancelled)
-        elif top >= len(s.layers) - 1 and isinstance(view := s.view(top, False, job.cancelled), MergedView):
-            usage = usage_of_view(view)  # the folder sums the load made for the tree
+        elif top >= len(s.layers) - 1 and (view := s.top_view_made()) is not None:
+            usage = usage_of_view(view)  # the folder sums the load made for the tree (no lock taken:
+            # prepare_views holds it while it waits for foreground work such as this job)
         else:
             usage = usage_of_tree(s.merged_upto(top, job.cancelled), job.cancelled)
         if not mine:
@@ -272,6 +286,9 @@ class SpaceFlow(QObject):
                 pictures[asked] = (look, cast(Treemap, result))
                 while len(pictures) > KEPT_PICTURES:
                     pictures.popitem(last=False)
+                usable = set(list(self._usages))  # a picture holds its usage: none past KEPT_USAGES
+                for key in [k for k in pictures if (k[0], k[1]) not in usable]:
+                    del pictures[key]
             if gen == self._gen:
                 self._layout_job = None
                 if shown() is self._controller.session:

@@ -84,9 +84,10 @@ _PYTHON_READMES = (".dist-info/METADATA", ".egg-info/PKG-INFO")
 def is_test_fixture(path: str) -> bool:
     """True for a file in a test folder (``…/tests/key.pem``, ``…/lib/python3.12/test/certdata/…``,
     ``…/node_modules/y/test/fixtures/…``, a vendored library's ``third_party/x/tests/data/…``), and the
-    documentation's examples (``/usr/share/doc``; a Python distribution's ``METADATA`` or ``PKG-INFO``,
-    its README as published on PyPI): what a published project ships to test or explain itself."""
-    if path.startswith("usr/share/doc/") or path.endswith(_PYTHON_READMES):
+    documentation's examples (``/usr/share/doc``; in a package tree, a Python distribution's
+    ``METADATA`` or ``PKG-INFO``, its README as published): what a published project ships to test or
+    explain itself."""
+    if path.startswith("usr/share/doc/") or (path.endswith(_PYTHON_READMES) and in_package_tree(path)):
         return True
     return any(part in _FIXTURE_FOLDERS for part in path.split("/")[:-1])
 

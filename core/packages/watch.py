@@ -58,8 +58,8 @@ class WatchedFiles:
         for n, e in enumerate(tree.layers[i].entries):
             if not n % CHECK_EVERY:
                 check_cancelled(cancelled)
-                if not n % PAUSE_EVERY:
-                    pause_point()
+            if not n % PAUSE_EVERY:
+                pause_point()
             t = e.type
             if t is _WHITEOUT or t is _OPAQUE:
                 continue

@@ -14,7 +14,7 @@ from layerscope.core.display import human_size, plural
 from layerscope.core.packages import OsRelease
 from layerscope.core.session import LoadedImage
 from layerscope.core.sources.reference import SourceKind, parse_reference
-from layerscope.core.space.waste_groups import EXPLANATION
+from layerscope.core.space.waste_groups import EXPLANATION, waste_headline
 
 from ..colors import is_dark
 from ..controller import Controller
@@ -38,7 +38,7 @@ def summary(s: LoadedImage, os: OsRelease | None = None) -> str:
         plural(s.files, "file"),
         # LayerScope's figure first, dive's named as dive's: both say what they count (the tooltip)
         f"{human_size(s.figures.wasted_bytes)} hidden by later layers (LayerScope)",
-        f"dive: efficiency {s.dive.efficiency * 100:.1f} %, {human_size(s.dive.wasted_bytes)} wasted",
+        waste_headline(s.dive, s.figures).dive,  # as the Waste tab words it
     ]
     return "   ·   ".join(parts)
 

@@ -87,6 +87,8 @@ STACK = Image(
                 File("usr/lib/python3/dist-packages/lib/tests/key.pem", RSA_KEY.encode()),
                 File("usr/lib/python3/dist-packages/lib/code.py", f"T = '{GITHUB}'\n".encode()),
                 Dir("usr/lib/python3/dist-packages/lib-1.0.dist-info"),
+                Dir("app/private-0.1.dist-info"),  # not in a package tree: the image's own code
+                File("app/private-0.1.dist-info/METADATA", f"Token: {JWT}\n".encode()),
                 File("usr/lib/python3/dist-packages/lib-1.0.dist-info/METADATA", f"Usage: {JWT}\n".encode()),
                 Dir("opt"),
                 Dir("opt/shared", mode=0o777),
@@ -185,7 +187,8 @@ def test_public_files_placeholders_and_fixtures_are_not_flagged(loaded: LoadedIm
     deep = audit(loaded, deep=True)
     assert _by(deep.findings, Rule.GITHUB_TOKEN, "/usr/lib/python3/dist-packages/lib/code.py")
     # a distribution's METADATA is its README as published on PyPI: its examples are documentation
-    assert not [f for f in deep.findings if f.path and f.path.endswith("dist-info/METADATA")]
+    assert not [f for f in deep.findings if f.path and f.path.endswith("lib-1.0.dist-info/METADATA")]
+    assert _by(r.findings, Rule.JWT, "/app/private-0.1.dist-info/METADATA")  # outside one it counts
 
 
 def test_filesystem_rules(loaded: LoadedImage) -> None:

@@ -133,6 +133,25 @@ def test_the_top_view_s_folder_records_give_the_same_usage_as_a_pass_over_the_tr
             assert sorted(fast.child_paths(row.path)) == sorted(slow.child_paths(row.path))
 
 
+def test_a_treemap_s_input_by_hand():
+    """sized_children worked out by hand: biggest first, equal sizes by path, a hardlink and an
+    empty file left out (they hold no bytes of their own), a folder's layer the one holding most."""
+    layers = stack(
+        [d("a"), f("a/big", 100), f("a/small", 1), f("a/empty", 0), d("b"), f("b/x", 10), f("c", 10)],
+        [hard("a/link", "a/big"), f("d", 10), d("e"), f("e/one", 4), f("e/two", 4), f("b/y", 3), f("b/z", 3)],
+    )
+    u = usage_of_tree(merge(layers))
+    root = u.sized_children("")
+    assert root.paths == ["a", "b", "c", "d", "e"]
+    assert root.sizes == [101, 16, 10, 10, 8]
+    assert root.layers == [0, 0, 0, 1, 1]  # b: 10 bytes of layer 0 against 6 of layer 1
+    assert root.folders == [True, True, False, False, True]
+    assert u.sized_children("a").paths == ["a/big", "a/small"]
+    assert u.sized_children("b") == ([f"b/{n}" for n in "xyz"], [10, 3, 3], [0, 1, 1], [False] * 3)
+    assert u.sized_children("e").paths == ["e/one", "e/two"]
+    assert sum(root.sizes) == u.bytes("")
+
+
 def test_a_hardlinked_file_counts_once_and_layers_split_the_bytes():
     layers = stack(
         [d("a"), f("a/big", 100), f("a/small", 1), d("b"), f("b/x", 10)],

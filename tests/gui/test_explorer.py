@@ -218,8 +218,8 @@ def test_the_status_bar_names_whose_figure_each_is_and_says_why_both_hold(window
     need_shared()
     load(qtbot, window, REAL / "umoci-edge.oci.tar")
     text = window.status.text()
-    assert "hidden by later layers (LayerScope)" in text and "dive: efficiency 100.0 %" in text
-    assert text.index("(LayerScope)") < text.index("dive:")
+    assert "hidden by later layers (LayerScope)" in text and "efficiency 100.0 %" in text
+    assert text.index("(LayerScope)") < text.index("efficiency") < text.index("(dive)")
     assert "A folder deleted as a whole adds nothing to dive's figures" in window.status.toolTip()
 
 

@@ -5,6 +5,7 @@ finish, and a channel's job drops the jobs of the channels it replaces."""
 from __future__ import annotations
 
 import threading
+import time
 from enum import Enum
 
 from layerscope.core.errors import LayerScopeError
@@ -51,7 +52,36 @@ def start(slot: JobSlot, job: Job, rec: Record, tag: str) -> Job:
     )
 
 
-def test_a_replaced_job_s_result_goes_to_discard_and_the_live_one_to_done(qtbot):
+def test_a_result_already_on_its_way_when_its_job_is_replaced_goes_to_discard(qtbot):
+    slot, rec = JobSlot(), Record()
+    ended: list[bool] = []
+    slot.ended.connect(lambda: ended.append(True))
+    first = start(slot, Job(lambda _job: "old result", "quick"), rec, "first")
+    deadline = time.monotonic() + 10
+    while not first.done and time.monotonic() < deadline:  # finished, its signal not delivered yet
+        time.sleep(0.005)
+    assert first.done
+    start(slot, gated("new", threading.Event()), rec, "second")
+    qtbot.waitUntil(lambda: "first discard" in rec.names(), timeout=TIMEOUT)
+    assert rec.calls[:2] == [("first end", None), ("first discard", "old result")]
+    assert "first done" not in rec.names() and ended == []  # a dropped job's end is not the slot's
+    slot.drop()
+
+
+def test_a_job_started_from_a_done_slot_is_the_live_one(qtbot):
+    slot, rec = JobSlot(), Record()
+
+    def then(result: object) -> None:
+        rec.calls.append(("first done", result))
+        start(slot, Job(lambda _job: "second result", "second"), rec, "second")
+
+    slot.start(Job(lambda _job: "first result", "first"), then, rec.slot("failed"), rec.slot("cancelled"))
+    qtbot.waitUntil(lambda: "second done" in rec.names(), timeout=TIMEOUT)
+    assert rec.calls == [("first done", "first result"), ("second done", "second result")]
+    assert not slot.running
+
+
+def test_a_replaced_job_is_cancelled_and_ends_quietly_and_the_live_one_reaches_done(qtbot):
     slot, rec = JobSlot(), Record()
     gate = threading.Event()
     first = start(slot, gated("old", gate), rec, "first")
@@ -139,4 +169,8 @@ def test_a_channel_drops_the_channels_it_replaces(qtbot):
     for g in gates.values():
         g.set()
     qtbot.waitUntil(lambda: "VIEW2 done" in rec.names(), timeout=TIMEOUT)
+    idle: list[bool] = []
+    for c in Ch:
+        board.slots[c].when_idle(lambda: idle.append(True))
+    qtbot.waitUntil(lambda: len(idle) == len(Ch), timeout=TIMEOUT)  # the dropped ones ended too
     assert "SEARCH done" not in rec.names() and "VIEW done" not in rec.names()

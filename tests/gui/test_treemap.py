@@ -214,3 +214,16 @@ def test_a_late_usage_of_the_old_image_is_never_kept_for_the_new_one(window, qtb
     mine = flow._usage_for(window.session, top, False, Job())
     assert mine.bytes("") == usage_of_tree(window.session.tree).bytes("")
     assert flow._usage_for(window.session, top, False, Job()) is mine  # kept for the image shown
+
+
+def test_the_treemap_does_not_wait_for_the_lock_the_lower_layers_views_hold(window, qtbot):
+    """prepare_views holds the session's views lock while its cancel checks wait for foreground work;
+    the treemap's job is foreground work, so it must never ask for that lock (a deadlock otherwise)."""
+    load(qtbot, window, IMAGE)
+    space = window.explorer.space
+    s = window.session
+    space.flow._usages.clear()  # the top's usage is made again by the treemap's own job
+    with s._views_lock:  # as prepare_views holds it
+        space.treemap_action.trigger()
+        panel = shown(qtbot, window)
+    assert panel.view.treemap.usage.bytes("") == usage_of_tree(s.tree).bytes("")
