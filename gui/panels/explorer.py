@@ -343,6 +343,10 @@ class Explorer(QSplitter):
         return self._pending or self.shown_place()
 
     def go_back(self) -> None:
+        tm = self.space.treemap
+        if tm.isVisible() and tm.view.hasFocus() and tm.back_action.isEnabled():
+            tm.back_action.trigger()  # Alt+Left in the treemap: its own zooms first
+            return
         here = self.current_place()
         place = self.history.back(here) if here is not None else None
         if place is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
+from layerscope.core.kinds import EntryType
 from layerscope.core.views import Row
 
 from ..controller import Controller
@@ -88,7 +89,17 @@ class SpaceViews(QObject):
 
     def _show_view(self) -> None:
         view = self._controller.view
-        self.treemap.show_view(view.top if view is not None else None, view.layer_view if view else False)
+        if view is None:
+            self.treemap.show_view(None, False)
+            return
+
+        def holds(path: str) -> bool:  # a folder of the new view: the zoom stays on it
+            try:
+                return view.row(path).type is EntryType.DIR
+            except KeyError:
+                return False
+
+        self.treemap.show_view(view.top, view.layer_view, holds)
 
     def _row_selected(self, row: Row) -> None:
         self.treemap.select_path(row.path)

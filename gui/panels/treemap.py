@@ -10,6 +10,7 @@ folder is being made. Exported as PNG (the picture) or SVG (the tiles drawn agai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -322,9 +323,9 @@ class TreemapPanel(QWidget):
         self._enable()
 
     # ---- what is shown -------------------------------------------------------------------------
-    def show_view(self, top: int | None, own: bool) -> None:
-        """The view shown by the tree (None: no image): its treemap, from its top (the zoom is kept
-        when only the view's layer or mode is the same)."""
+    def show_view(self, top: int | None, own: bool, holds: Callable[[str], bool] | None = None) -> None:
+        """The view shown by the tree (None: no image): its treemap, zoomed on the folder shown
+        before when the new view ``holds`` it as a folder (else from its top)."""
         if top is None:
             self.place = None
             self.history.clear()
@@ -334,10 +335,14 @@ class TreemapPanel(QWidget):
             return
         if self.place is not None and (self.place.layer, self.place.own_changes) == (top, own):
             return
+        was = self.place.path if self.place is not None else ""
+        keep = (
+            was if was and holds is not None and holds(was) else ""
+        )  # step through layers watching a folder
         self.history.clear()  # zooms belong to one view
-        self.place = Place(top, own, "")
+        self.place = Place(top, own, keep)
         self.view.placeholder = "Laying out…"
-        self.path_bar.show_path("")
+        self.path_bar.show_path(keep)
         self._enable()
         self.refresh()
 

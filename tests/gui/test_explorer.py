@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QLabel
 
 from layerscope.core.resources import SAMPLE_IMAGE, resource_path
 from layerscope.gui import settings
@@ -221,6 +222,12 @@ def test_the_status_bar_names_whose_figure_each_is_and_says_why_both_hold(window
     assert "hidden by later layers (LayerScope)" in text and "efficiency 100.0 %" in text
     assert text.index("(LayerScope)") < text.index("efficiency") < text.index("(dive)")
     assert "A folder deleted as a whole adds nothing to dive's figures" in window.status.toolTip()
+    # too narrow for the line: it ends in "…", and its tooltip starts with the whole of it
+    window.resize(700, window.height())
+    qtbot.waitUntil(lambda: QLabel.text(window.status).endswith("…"), timeout=5000)
+    assert window.status.text() == text and window.status.toolTip().startswith(text + "\n\n")
+    window.resize(2400, window.height())
+    qtbot.waitUntil(lambda: QLabel.text(window.status) == text, timeout=5000)
 
 
 def test_screenshot_command_writes_a_png(tmp_path):

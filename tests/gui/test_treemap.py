@@ -227,3 +227,35 @@ def test_the_treemap_does_not_wait_for_the_lock_the_lower_layers_views_hold(wind
         space.treemap_action.trigger()
         panel = shown(qtbot, window)
     assert panel.view.treemap.usage.bytes("") == usage_of_tree(s.tree).bytes("")
+
+
+def test_a_zoom_stays_across_layers_that_hold_the_folder_and_alt_left_steps_the_treemap_back(window, qtbot):
+    """Stepping through the layers while zoomed on a folder keeps the zoom where the layer has the
+    folder (the root where it has not); Alt+Left with the treemap focused goes back in its zooms,
+    not in the tree's history."""
+    load(qtbot, window, IMAGE)
+    window.explorer.space.show_treemap(True)
+    panel = shown(qtbot, window)
+    s = window.session
+    top = len(s.layers) - 1
+    folder = max(
+        (t for t in panel.view.treemap.tiles if t.folder and t.depth == 0), key=lambda t: t.bytes
+    ).path
+    panel.zoom(folder)
+    shown(qtbot, window, folder)
+    below = next(i for i in range(top - 1, -1, -1) if folder in s.merged_upto(i).nodes)
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        window.controller.select_layer(below)
+    qtbot.waitUntil(lambda: complete(panel, folder) and panel.view.treemap.top == below, timeout=TIMEOUT)
+    assert panel.path_bar.path == folder
+    with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
+        window.controller.select_layer(top)
+    qtbot.waitUntil(lambda: complete(panel, folder) and panel.view.treemap.top == top, timeout=TIMEOUT)
+    panel.zoom("")  # up to the root: the folder is the treemap's Back now
+    shown(qtbot, window, "")
+    tree_before = window.tree.current_path()
+    panel.view.setFocus()
+    qtbot.waitUntil(panel.view.hasFocus, timeout=TIMEOUT)
+    window.explorer.back_action.trigger()  # Alt+Left
+    shown(qtbot, window, folder)
+    assert window.tree.current_path() == tree_before
