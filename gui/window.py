@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.explorer.view_shown.connect(self.view_ready)
         a.legend_toggled.connect(self.explorer.legend.setVisible)
         self.explorer.note.connect(self.status_panel.flash)
+        self.explorer.note_withdrawn.connect(self.status_panel.withdraw)
         self.status_panel.connect_to(c)
         a.open_file.connect(lambda: self._open_chosen(ask_archive_file(self)))
         a.open_folder.connect(lambda: self._open_chosen(ask_layout_folder(self)))

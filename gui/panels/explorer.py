@@ -48,6 +48,7 @@ class Explorer(QSplitter):
 
     view_shown = Signal()  # the tree shows the controller's view
     note = Signal(str)  # a transient message
+    note_withdrawn = Signal(str)  # that message is no longer true (take it down if still shown)
 
     def __init__(self, controller: Controller) -> None:
         super().__init__(Qt.Orientation.Vertical)
@@ -57,6 +58,7 @@ class Explorer(QSplitter):
         self.history = History()
         self._pending: Place | None = None  # where the view being computed is to land
         self._recording = True  # False while going Back or Forward: not a new jump
+        self._landing_note: str | None = None  # the last "/x is not in layer #n" said
         self._kept: tuple[str, list[str]] | None = None  # the place while another image is read
         self._watched: QWindow | None = None  # the window whose mouse buttons go Back/Forward
         self._shown_file: Path | None = None  # the file of the image shown
@@ -310,6 +312,9 @@ class Explorer(QSplitter):
         self.expand_changes_action.setEnabled(view is not None and view.layer_view)
         if not landing.wanted or landing.exact or view is None:
             self.path_bar.show_path(landing.shown)
+            if self._landing_note is not None:  # the wanted path is back: that note is untrue now
+                self.note_withdrawn.emit(self._landing_note)
+                self._landing_note = None
             return
         instead = f"/{landing.shown}" if landing.shown else "the top"
         if _holds(view, landing.wanted):
@@ -318,7 +323,8 @@ class Explorer(QSplitter):
             mode = "own changes of" if view.layer_view else "merged filesystem of"
             why = f"is not in the {mode} layer #{view.top}"
         self.path_bar.show_path(landing.shown, f"/{landing.wanted} {why}")
-        self.note.emit(f"/{landing.wanted} {why}: showing {instead}")
+        self._landing_note = f"/{landing.wanted} {why}: showing {instead}"
+        self.note.emit(self._landing_note)
 
     def navigate(self, place: Place, record: bool = True) -> None:
         """Show ``place``: its layer and mode (computed off the GUI thread when they change), then its

@@ -151,6 +151,11 @@ class StatusPanel(QObject):
         self._timer.start(self.message_ms)
         self._render()
 
+    def withdraw(self, text: str) -> None:
+        """Take ``text`` down if it is the message shown (it is no longer true)."""
+        if self._message == text:
+            self.clear_message()
+
     def clear_message(self) -> None:
         self._timer.stop()
         self._message = None

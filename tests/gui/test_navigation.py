@@ -96,9 +96,11 @@ def test_stepping_through_layers_keeps_the_file_and_the_open_folders(window, qtb
     step_timeline(qtbot, w, Qt.Key.Key_Up)  # layer 0: no /srv/app there; its nearest folder
     assert w.current_layer == 0 and current(w) == "srv"
     assert "/srv/app/app.py is not in the merged filesystem of layer #0" in w.explorer.path_bar.note.text()
+    assert "/srv/app/app.py is not in the merged filesystem of layer #0" in w.status.text()
     step_timeline(qtbot, w, Qt.Key.Key_Down)  # back in layer 1: the file the user chose, again
     assert w.current_layer == 1 and current(w) == APP
     assert w.explorer.path_bar.note.text() == ""
+    assert "is not in" not in w.status.text()  # the status bar's note is taken down too
     wait_view(qtbot, w, w.mode_layer.click)  # layer 1's own changes added it: still selected
     assert current(w) == APP and w.tree_model.view.layer_view
     wait_view(qtbot, w, lambda: w.select_layer(3))  # layer 3 did not touch /srv: the top
