@@ -196,6 +196,25 @@ class FindingsFilter(QSortFilterProxyModel):
         self._text, self._least, self._hidden_only = text.strip().lower(), least, hidden_only
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def lessThan(self, left: _Index, right: _Index) -> bool:
+        """By the column's key; rows equal there by the other columns, in column order and always
+        ascending: one order, whatever the filter did before."""
+        model = self.sourceModel()
+        if not isinstance(model, FindingsModel):
+            return super().lessThan(left, right)
+        rows = model.rows
+        if not (0 <= left.row() < len(rows) and 0 <= right.row() < len(rows)):
+            return super().lessThan(left, right)
+        col = left.column()
+        a, b = rows[left.row()].finding, rows[right.row()].finding
+        pa, pb = sort_key(a, col), sort_key(b, col)
+        if pa != pb:
+            return bool(pa < pb)
+        ta = [sort_key(a, c) for c in range(len(COLUMNS)) if c != col]
+        tb = [sort_key(b, c) for c in range(len(COLUMNS)) if c != col]
+        descending = self.sortOrder() is Qt.SortOrder.DescendingOrder  # Qt reverses what this says
+        return tb < ta if descending else ta < tb
+
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         model = self.sourceModel()
         if not isinstance(model, FindingsModel) or not 0 <= source_row < len(model.rows):

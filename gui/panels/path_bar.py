@@ -39,13 +39,19 @@ class PathBar(QWidget):
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # the path's end in sight; a "…" before it says the start is scrolled out of view
+        self.clipped = QLabel("…")
+        self.clipped.setEnabled(False)
+        self.clipped.setToolTip("The start of the path is out of sight")
+        self.clipped.hide()
         bar = self._scroll.horizontalScrollBar()
-        bar.rangeChanged.connect(lambda _low, high: bar.setValue(high))  # the path's end in sight
+        bar.rangeChanged.connect(lambda _low, high: (bar.setValue(high), self.clipped.setVisible(high > 0)))
         self.note = QLabel("")
         self.note.setEnabled(False)  # greyed: a remark, not an error
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.clipped)
         lay.addWidget(self._scroll, 1)
         lay.addWidget(self.note)
         self.show_path("")

@@ -162,6 +162,14 @@ def test_no_role_holds_a_secret_in_full(window, qtmodeltester):
 def test_filter_and_sort(window):
     panel = _panel(window)
     total = panel.proxy.rowCount()
+    order = [panel.proxy.index(r, 0).data(FINDING_ROLE) for r in range(total)]
+    severities = [f.severity.rank for f in order]
+    assert severities == sorted(severities, reverse=True)
+    for one in ("id_rsa", ".env", ""):  # rows of one severity keep their order through filtering
+        panel.filter.setText(one)
+    assert [panel.proxy.index(r, 0).data(FINDING_ROLE) for r in range(total)] == order
+    same = [f for f in order if f.severity is order[0].severity]
+    assert [f.rule.info.title.lower() for f in same] == sorted(f.rule.info.title.lower() for f in same)
     panel.least.setCurrentIndex(2)  # high only
     assert 0 < panel.proxy.rowCount() < total
     assert all(panel.proxy.index(r, 0).data() == "▲ high" for r in range(panel.proxy.rowCount()))

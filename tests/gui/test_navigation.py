@@ -390,6 +390,10 @@ def test_the_path_bar_shows_the_selection_and_its_parts_select_their_folders(win
     texts = [b.text() for b in bar.crumbs]
     assert texts[:5] == ["/", "srv", "app", "static", "js"] and "…" in texts[5]  # a long name is cut
     assert bar.crumbs[-1].toolTip() == "Select /" + long
+    bar.resize(120, bar.height())  # too narrow: the end in sight, a "…" for the start
+    qtbot.waitUntil(lambda: bar.clipped.isVisible(), timeout=5000)
+    bar.resize(2000, bar.height())
+    qtbot.waitUntil(lambda: not bar.clipped.isVisible(), timeout=5000)
     wait_view(qtbot, w, bar.crumbs[2].click)  # "app"
     assert current(w) == "srv/app" and [b.text() for b in bar.crumbs] == ["/", "srv", "app"]
     w.explorer.go_back()  # a breadcrumb is a jump
