@@ -45,7 +45,7 @@ class PathBar(QWidget):
         self.clipped.setToolTip("The start of the path is out of sight")
         self.clipped.hide()
         bar = self._scroll.horizontalScrollBar()
-        bar.rangeChanged.connect(lambda _low, high: (bar.setValue(high), self.clipped.setVisible(high > 0)))
+        bar.rangeChanged.connect(self._range_changed)
         self.note = QLabel("")
         self.note.setEnabled(False)  # greyed: a remark, not an error
         self.note.setTextFormat(Qt.TextFormat.PlainText)
@@ -55,6 +55,10 @@ class PathBar(QWidget):
         lay.addWidget(self._scroll, 1)
         lay.addWidget(self.note)
         self.show_path("")
+
+    def _range_changed(self, _low: int, high: int) -> None:
+        self._scroll.horizontalScrollBar().setValue(high)
+        self.clipped.setVisible(high > 0)
 
     def show_path(self, path: str, note: str = "") -> None:
         """Breadcrumbs for ``path`` ("" for nothing selected) and ``note`` beside them."""
