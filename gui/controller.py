@@ -182,9 +182,14 @@ class Controller(QObject):
         ``on_end()`` when it ends any other way (failed, cancelled or superseded), ``discard(result)``
         when it finishes after it was superseded. ``text``: it shows the progress bar."""
         shown = progress
-        if text is not None:
-            emit = self.progressed.emit
-            shown = emit if progress is None else lambda *a: (emit(*a), progress(*a))[-1]
+        if text is not None:  # the status bar's progress, and the caller's own if it has one
+            own = progress
+
+            def shown(stage: str, done: int, total: int) -> None:
+                self.progressed.emit(stage, done, total)
+                if own is not None:
+                    own(stage, done, total)
+
             self.busy.emit(text)
         return self._jobs.start(
             channel,

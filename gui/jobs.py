@@ -68,13 +68,13 @@ class JobSlot(QObject):
             self._running.discard(job)
             return was
 
-        def last(slot: Slot | None, unsuccessful: bool) -> Slot:
+        def last(slot: Slot, unsuccessful: bool) -> Slot:
             def call(*args: Any) -> None:
                 live = still_live()
                 if on_end is not None and (unsuccessful or not live):
                     on_end()
                 if live:
-                    slot(*args) if slot is not None else None
+                    slot(*args)
                     self.ended.emit()
                 elif not unsuccessful and discard is not None:
                     discard(*args)
