@@ -9,6 +9,7 @@ result. Signals are delivered on the GUI thread (queued connections), so slots m
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import time
@@ -153,7 +154,29 @@ class _Runner(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        lower_this_thread()
         self.job._run()
+
+
+WORKER_NICE = 10
+"""How much lower than the GUI thread the kernel ranks a worker thread (and the processes it forks)."""
+
+
+def lower_this_thread() -> None:
+    """Rank this worker thread below the GUI thread for the kernel (Linux: a thread's own nice value;
+    the processes it forks inherit it). Once per pool thread; elsewhere, nothing."""
+    if getattr(_worker, "lowered", False):
+        return
+    _worker.lowered = True
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        if now < WORKER_NICE:
+            os.setpriority(os.PRIO_PROCESS, tid, WORKER_NICE)
+    except OSError:
+        pass
 
 
 # ---- foreground work first ---------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 from layerscope.core.display import human_size, plural
 from layerscope.core.space.overview import ImageOverview
@@ -25,20 +25,18 @@ class OverviewPanel(QWidget):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.overview: ImageOverview | None = None
-        self.links: list[str] = []  # the hrefs shown, in order (folders, then wasted items)
-        self.text = QLabel("")
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        self.text.setWordWrap(True)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.text.linkActivated.connect(self.activate)
-        self.text.setContentsMargins(6, 4, 6, 4)
-        scroll = QScrollArea()
-        scroll.setWidget(self.text)
-        scroll.setWidgetResizable(True)
+        self.links: list[str] = []  # what each link shown does, in order (folders, then wasted items)
+        # A text browser, not a word-wrapped rich-text QLabel in a scroll area: such a label lays its
+        # whole document out again for every size question of every layout pass (its minimum size,
+        # its height for a width), which cost the GUI thread tens of milliseconds at each progress
+        # step of a load. The browser lays it out once per width and scrolls it itself.
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setFrameShape(QFrame.Shape.NoFrame)
+        self.text.anchorClicked.connect(self._clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(scroll)
+        lay.addWidget(self.text)
         self.show_overview(None)
 
     def show_overview(self, ov: ImageOverview | None, reading: bool = False) -> None:
@@ -46,9 +44,10 @@ class OverviewPanel(QWidget):
         self.overview = ov
         self.links = []
         if ov is None:
-            self.text.setText(
+            self.text.setPlainText(
                 "Working out where the bytes went…" if reading else "Select a file in the tree."
             )
+            self.text.setToolTip("")
             return
         h = human_size
         rows = [
@@ -62,11 +61,9 @@ class OverviewPanel(QWidget):
         out.append("</table>")
         out.append("<p><b>Biggest folders</b></p><table cellspacing='1'>")
         for f in ov.biggest_folders:
-            href = f"folder:{f.path}"
-            self.links.append(href)
             out.append(
                 f"<tr><td align='right'>{h(f.bytes)}&nbsp;&nbsp;</td>"
-                f"<td><a href='{html.escape(href, quote=True)}'>/{html.escape(f.path)}</a>"
+                f"<td><a href='{self._link(f'folder:{f.path}')}'>/{html.escape(f.path)}</a>"
                 f" <span style='color:gray'>({plural(f.files, 'file')})</span></td></tr>"
             )
         out.append("</table>")
@@ -77,16 +74,24 @@ class OverviewPanel(QWidget):
         else:
             out.append("<table cellspacing='1'>")
             for w in ov.biggest_waste:
-                href = f"waste:{w.stored_in}:{w.path}"
-                self.links.append(href)
                 out.append(
                     f"<tr><td align='right'>{h(w.size)}&nbsp;&nbsp;</td>"
-                    f"<td><a href='{html.escape(href, quote=True)}'>/{html.escape(w.path)}</a>"
+                    f"<td><a href='{self._link(f'waste:{w.stored_in}:{w.path}')}'>/{html.escape(w.path)}</a>"
                     f"<br><span style='color:gray'>{html.escape(w.why)}</span></td></tr>"
                 )
             out.append("</table>")
-        self.text.setText("".join(out))
+        self.text.setHtml("".join(out))
         self.text.setToolTip(ov.headline.explanation)
+
+    def _link(self, what: str) -> str:
+        """The href of a link that does ``what``: its number (a path never has to survive a URL)."""
+        self.links.append(what)
+        return f"link:{len(self.links) - 1}"
+
+    def _clicked(self, url: QUrl) -> None:
+        _, _, n = url.toString().partition(":")
+        if n.isdigit() and int(n) < len(self.links):
+            self.activate(self.links[int(n)])
 
     def activate(self, href: str) -> None:
         """A link of the overview: a folder (select it) or a wasted item (its storing layer)."""
