@@ -19,6 +19,7 @@ from .merge import ImageTree, NodeState
 from .paths import ancestors as ancestors_of
 from .paths import basename, join
 from .progress import PAUSE_EVERY, check_cancelled, pause_point
+from .turns import update_in_turns
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +359,7 @@ def prepare_levels(tree: ImageTree, cancelled: Callable[[], bool] | None = None)
         check_cancelled(cancelled)
         if j not in tree.level_deltas:
             level_records(tree, j, overlay)
-        overlay.update(tree.undo[j])
+        update_in_turns(overlay, tree.undo[j])
 
 
 class LevelView(FileView):
@@ -391,7 +392,7 @@ class LevelView(FileView):
             merged: dict[str, NodeState] = {}
             sums: dict[str, int] = {}
             for j in reversed(above):
-                merged.update(tree.undo[j])
+                update_in_turns(merged, tree.undo[j])
                 for f, v in tree.level_deltas[j].items():
                     sums[f] = sums.get(f, 0) + v
             overlay, corrections = merged, sums

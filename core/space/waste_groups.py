@@ -18,6 +18,7 @@ from ..display import human_size, readable_command
 from ..dive_figures import DiveFigures
 from ..merge import ImageTree
 from ..progress import CancelCheck, check_cancelled
+from ..turns import sorted_in_turns
 from ..waste import CHUNK, LayerScopeFigures
 
 COMMAND_CHARS = 60
@@ -191,9 +192,7 @@ class WasteExplained:
 
 def _by_size(items: list[ExplainedWaste]) -> list[ExplainedWaste]:
     """Biggest first, by path among equals (core/waste.py's order)."""
-    items.sort(key=attrgetter("path"))
-    items.sort(key=attrgetter("size"), reverse=True)
-    return items
+    return sorted_in_turns(sorted_in_turns(items, attrgetter("path")), attrgetter("size"), reverse=True)
 
 
 def explain_waste(

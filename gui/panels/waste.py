@@ -40,6 +40,7 @@ from layerscope.core.space.waste_groups import (
     WasteFolder,
     WasteHeadline,
 )
+from layerscope.core.turns import sorted_in_turns
 from layerscope.core.waste import WasteItem
 
 from ..cells import CellData
@@ -87,7 +88,7 @@ class WasteRows:
         n = len(items)
         by_size = list(range(n - 1, -1, -1))  # ascending size
         check_cancelled(cancelled)
-        orders = [sorted(range(n), key=lambda i: items[i].path)]
+        orders = [sorted_in_turns(range(n), lambda i: items[i].path)]
         for key in (
             lambda i: len(items[i].copies),
             None,
@@ -95,7 +96,7 @@ class WasteRows:
             lambda i: int(items[i].deleted),
         ):
             check_cancelled(cancelled)
-            orders.append(by_size if key is None else sorted(range(n), key=key))
+            orders.append(by_size if key is None else sorted_in_turns(range(n), key))
         return cls(items, cells, orders, figures_html(s))
 
 

@@ -1,0 +1,48 @@
+"""Long operations done in turns, so that other threads get the interpreter lock in between.
+
+One ``list.sort`` or ``dict.update`` is a single C call: it holds the interpreter lock from start to
+end, whatever the switch interval. Sorting 38k wasted paths by name took 53 ms on the 2 GB image,
+merging a layer's 60k undo records into another dict 20-30 ms: each a stall of the window's thread
+when a worker does it. These do the same work a ``TURN`` at a time, with the engine's pause point
+(core/progress.py) between turns; the results are exactly those of the single call.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .progress import pause_point
+
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+
+TURN = 4096
+"""Items handled in one C call: a few milliseconds."""
+
+
+def sorted_in_turns(items: Sequence[T], key: Callable[[T], Any], reverse: bool = False) -> list[T]:
+    """``sorted(items, key=key, reverse=reverse)``, stable as it is: runs of TURN items sorted one at a
+    time, then merged by ``heapq.merge`` (Python code: the lock changes hands while it runs)."""
+    if len(items) <= TURN:
+        return sorted(items, key=key, reverse=reverse)
+    runs = []
+    for start in range(0, len(items), TURN):
+        runs.append(sorted(items[start : start + TURN], key=key, reverse=reverse))
+        pause_point()
+    # among equal keys heapq.merge takes the earlier run first: the original order, as sorted keeps it
+    return list(heapq.merge(*runs, key=key, reverse=reverse))
+
+
+def update_in_turns(d: dict[K, V], more: dict[K, V]) -> None:
+    """``d.update(more)``, TURN items at a time."""
+    if len(more) <= TURN:
+        d.update(more)
+        return
+    items = iter(more.items())
+    for _ in range(0, len(more), TURN):
+        d.update(itertools.islice(items, TURN))
+        pause_point()
