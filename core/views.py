@@ -239,6 +239,7 @@ class LayerView(FileView):
                 if path not in own:
                     raise KeyError(path)
                 n = kids.get(path, ())
+                e, was = listed_below(path)
                 return Row(
                     path,
                     basename(path),
@@ -247,9 +248,9 @@ class LayerView(FileView):
                     layer,
                     unmodified,
                     None,
-                    None,
+                    e,
                     len(n),
-                    layer,
+                    was,
                 )
             if k is removed:  # numbered by the layer that removed it; sized by what it held
                 n_gone = gone[path]
@@ -270,6 +271,9 @@ class LayerView(FileView):
                     entries_held,
                 )
             e = entries.get(path)
+            stored_in = layer
+            if e is None:  # a folder above what the layer changed, not listed by it
+                e, stored_in = listed_below(path)
             kind = e.type if e is not None else EntryType.DIR
             return Row(
                 path,
@@ -281,10 +285,33 @@ class LayerView(FileView):
                 e.link if e is not None else None,
                 e,
                 len(kids.get(path, ())),
-                layer,
+                stored_in,
             )
 
+        def listed_below(path: str) -> tuple[Entry | None, int]:
+            """A folder the layer does not list: the entry it has once the layer is applied (a lower
+            layer's, whose attributes it keeps) and that layer; (None, layer) for a folder no layer
+            lists (implied by the paths under it)."""
+            state = state_after(tree, layer, path)
+            if state is None or state[0] is None:
+                return None, layer
+            return state
+
         super().__init__(kids, row)
+
+
+_NO_RECORD: NodeState = (None, -1)
+
+
+def state_after(tree: ImageTree, layer: int, path: str) -> NodeState:
+    """``path``'s node in the merged filesystem up to ``layer``: the undo record of the lowest later
+    layer that changed it (its node just before that layer), else the top's node."""
+    for j in range(layer + 1, tree.upto + 1):
+        state = tree.undo[j].get(path, _NO_RECORD)
+        if state is not _NO_RECORD:
+            return state
+    n = tree.nodes.get(path)
+    return (n.entry, n.layer) if n is not None else None
 
 
 def _file_size(state: NodeState) -> int:

@@ -299,7 +299,12 @@ def _layer_link(session: LoadedImage, layer: int) -> str:
 def _kind_lines(row: Row) -> list[str]:
     e = row.entry
     kind = row.type + (" (hardlink)" if e is not None and e.type is EntryType.HARDLINK else "")
-    return [f"Type: {html.escape(kind)} — {html.escape(row.change)} in layer #{row.layer}"]
+    lines = [f"Type: {html.escape(kind)} — {html.escape(row.change)} in layer #{row.layer}"]
+    if e is not None and row.stored_in != row.layer:  # a folder above the layer's changes, not listed
+        lines.append(f"Not listed by layer #{row.layer}: its attributes are layer #{row.stored_in}'s")
+    elif e is None and row.type is EntryType.DIR:
+        lines.append("Listed by no layer: implied by the paths under it (no attributes of its own)")
+    return lines
 
 
 def _removal_lines(session: LoadedImage, row: Row) -> list[str]:

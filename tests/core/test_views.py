@@ -125,11 +125,46 @@ def test_folders_above_unchanged_paths_are_the_viewed_layer_s_and_unknown_paths_
     v = LayerView(tree, 1)
     assert v.row("p/q").change is ChangeKind.UNMODIFIED
     r = v.row("p")
-    assert (r.layer, r.stored_in, r.change, r.entry) == (1, 1, ChangeKind.UNMODIFIED, None)
+    assert (r.layer, r.stored_in, r.change) == (1, 0, ChangeKind.UNMODIFIED)
+    # its attributes as they are at layer 1: layer 0's entry, not the top's (#2 makes it 0700)
+    assert r.entry is layers[0].entries[0] and r.entry.mode != 0o700
     with pytest.raises(KeyError):
         v.row("nowhere")
     with pytest.raises(KeyError):
         MergedView(tree).row("nowhere")
+
+
+def test_folders_a_layer_does_not_list_show_their_attributes_at_that_layer():
+    """The parent of what a layer removed or changed, when the layer's tar does not list it (e.g.
+    /usr/share for a removed /usr/share/doc), shows its entry as it is at that layer: the merged
+    filesystem up to the layer, merged again from the layers alone, says which entry and whose."""
+    need_shared()
+    checked = {}
+    for name in ("umoci-edge.oci.tar", "docker20-edge.save.tar", "buildah-run.oci.tar", "umoci-insert.oci.tar"):
+        checked[name] = _check_unlisted_folders(loaded(name))
+    assert checked["umoci-edge.oci.tar"] > 0  # umoci lists no parent folder again (docker and buildah do)
+    app = LayerView(loaded("umoci-edge.oci.tar").tree, 4).row("opt/app")  # above cache/c1, #4 removed it
+    assert (app.change, app.layer, app.stored_in) == (ChangeKind.MODIFIED, 4, 0)
+    assert app.entry is not None and app.entry.mode == 0o755
+
+
+def _check_unlisted_folders(s: LoadedImage) -> int:
+    checked = 0
+    for layer in range(len(s.layers)):
+        view = LayerView(s.tree, layer)
+        listed = s.tree.layer_entries(layer)
+        at = merge(s.layers, upto=layer).nodes
+        for p in view.paths():
+            r = view.row(p)
+            if r.removed or p in listed or r.type is not EntryType.DIR:
+                continue
+            n = at[p]
+            if n.entry is None:  # implied at that layer too: nothing to show
+                assert (r.entry, r.stored_in) == (None, layer)
+                continue
+            assert r.entry == n.entry and r.stored_in == n.layer and r.layer == layer, p
+            checked += 1
+    return checked
 
 
 def test_plurals_and_sizes_in_one_unit_system():

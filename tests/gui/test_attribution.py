@@ -80,6 +80,16 @@ def test_removed_folder_says_how_much_it_held(panel, edge):
     assert panel.preview_note.text() == "removed folder, it held 3 entries: nothing left to show"
 
 
+def test_the_parent_of_a_removal_shows_its_attributes_at_that_layer(panel, edge):
+    """/opt/app, above /opt/app/cache/c1 that #4 removed, is not listed by #4's tar: its mode and owner
+    are those it has at #4 (layer #0's entry), said to be so, not left empty."""
+    panel.show_row(edge, LayerView(edge.tree, 4).row("opt/app"))
+    t = text_of(panel)
+    assert "modified in layer #4" in t
+    assert "Not listed by layer #4: its attributes are layer #0's" in t
+    assert "Mode: drwxr-xr-x (0755)" in t
+
+
 def test_layer_links_in_the_removal_select_that_layer(panel, edge, qtbot):
     panel.show_row(edge, LayerView(edge.tree, 4).row("opt/app/cache/c1"))
     assert 'href="layer:4"' in panel.info.text() and 'href="layer:0"' in panel.info.text()
