@@ -140,7 +140,8 @@ def test_folders_a_layer_does_not_list_show_their_attributes_at_that_layer():
     filesystem up to the layer, merged again from the layers alone, says which entry and whose."""
     need_shared()
     checked = {}
-    for name in ("umoci-edge.oci.tar", "docker20-edge.save.tar", "buildah-run.oci.tar", "umoci-insert.oci.tar"):
+    names = ("umoci-edge.oci.tar", "docker20-edge.save.tar", "buildah-run.oci.tar", "umoci-insert.oci.tar")
+    for name in names:
         checked[name] = _check_unlisted_folders(loaded(name))
     assert checked["umoci-edge.oci.tar"] > 0  # umoci lists no parent folder again (docker and buildah do)
     app = LayerView(loaded("umoci-edge.oci.tar").tree, 4).row("opt/app")  # above cache/c1, #4 removed it
