@@ -63,6 +63,11 @@ class SizeBarDelegate(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
+PACKAGES_SHARE = 0.2
+"""The most of the timeline's width the Packages column takes."""
+PACKAGES_MIN_PX = 90
+
+
 class TimelinePanel(QTableView):
     """The steps of an image's history; selecting a row asks for that layer."""
 
@@ -99,6 +104,14 @@ class TimelinePanel(QTableView):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_command)
         self.addAction(copy)
+
+    def sizeHintForColumn(self, column: int) -> int:
+        """The Packages column fits its text up to PACKAGES_SHARE of the view (the whole summary is
+        in the row's tooltip): beside the treemap, a long one left the Command column a sliver."""
+        want = super().sizeHintForColumn(column)
+        if column == LayerTimelineModel.PACKAGES:
+            return min(want, max(PACKAGES_MIN_PX, int(self.viewport().width() * PACKAGES_SHARE)))
+        return want
 
     def show_steps(
         self, steps: Sequence[HistoryStep], sizes: dict[int, int], selected: int | None = None

@@ -16,6 +16,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QImage, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem, QToolBar, QToolButton
 
+from layerscope.core.archive.open import open_archive
 from layerscope.core.kinds import ChangeKind, EntryType
 from layerscope.core.views import Row
 from layerscope.gui import icons, marks, settings, theme
@@ -32,6 +33,7 @@ from layerscope.gui.colors import (
 from layerscope.gui.models import PATH_ROLE
 from layerscope.gui.panels.actions import ShortcutsDialog, keys_text, shortcut_table
 from layerscope.gui.window import MainWindow
+from tests.conftest import REAL, need_shared
 
 TIMEOUT = 30000
 MIN_DELTA_E = 10.0
@@ -334,3 +336,26 @@ def test_the_remembered_theme_applies_at_start(qapp):
     finally:
         theme.apply("system")
         qapp.setPalette(saved)
+
+
+def test_a_long_package_summary_leaves_the_command_its_room(qtbot):
+    """Beside the treemap the timeline is narrow: the Packages column fits its text only up to a share
+    of the view (the full summary is in the tooltip), and Command keeps the most room."""
+    from layerscope.gui.panels.timeline import PACKAGES_SHARE, TimelinePanel
+    from layerscope.gui.timeline_model import LayerTimelineModel
+
+    need_shared()
+    a = open_archive(REAL / "umoci-edge.oci.tar")
+    im = a.images[0]
+    t = TimelinePanel()
+    qtbot.addWidget(t)
+    t.resize(620, 300)
+    t.show()
+    t.show_steps(im.history, {d.index: d.size for d in im.layers})
+    long = "+" + ", ".join(f"package-{i} 1.{i}" for i in range(40))
+    t.timeline_model.set_package_summaries({d.index: long for d in im.layers})
+    qtbot.waitUntil(lambda: t.columnWidth(LayerTimelineModel.PACKAGES) > 0)
+    qtbot.wait(50)  # the header's delayed resize of its automatic sections
+    pk, cmd = t.columnWidth(LayerTimelineModel.PACKAGES), t.columnWidth(2)
+    assert pk <= t.viewport().width() * PACKAGES_SHARE + 1 and cmd > pk
+    assert long in t.timeline_model.index(0, LayerTimelineModel.PACKAGES).data(Qt.ItemDataRole.ToolTipRole)
