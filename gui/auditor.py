@@ -25,6 +25,7 @@ from layerscope.core.errors import LayerScopeError
 from layerscope.core.progress import check_cancelled
 from layerscope.core.session import LoadedImage
 
+from .jobs import JobSlot
 from .worker import Job
 
 WAIT_MS = 50
@@ -64,14 +65,13 @@ class Auditor(QObject):
         self.error: str | None = None  # why the last run failed
         self.allow_note = ""  # the allow-list used, or why it could not be read
         self.deep = False  # "Audit all files": package trees too
-        self._generation = 0
-        self._live: Job | None = None
+        self._slot = JobSlot(self)
         self._shown: Callable[[], LoadedImage | None] = lambda: None  # a weak reference
         self._path: Path | None = None
 
     @property
     def running(self) -> bool:
-        return self._live is not None
+        return self._slot.running
 
     def start(self, session: LoadedImage, image_path: Path | None) -> None:
         """Audit ``session`` (the image now shown; its file ``image_path``) in the background."""
@@ -99,13 +99,12 @@ class Auditor(QObject):
 
     def cancel(self) -> None:
         """The user's Cancel: the running audit stops (``state`` becomes CANCELLED)."""
-        if self._live is not None:
-            self._live.cancel()
+        self._slot.cancel()
 
     def stop(self) -> None:
         """Another image replaces the one shown (or the window closes): the running audit stops and
         whatever it still sends is dropped; the last report stays until ``start``."""
-        running = self._live is not None
+        running = self._slot.running
         self._drop()  # also a job still waiting for its start (``_start_when_free``) never starts
         if running:
             self.state = AuditState.NONE
@@ -121,10 +120,7 @@ class Auditor(QObject):
 
     # ---- the job --------------------------------------------------------------------------------
     def _drop(self) -> None:
-        self._generation += 1  # what the live job still sends is dropped
-        if self._live is not None:
-            self._live.cancel()
-            self._live = None
+        self._slot.drop()  # what the live job still sends is dropped
 
     def _run(self, session: LoadedImage) -> None:
         deep, path = self.deep, self._path
@@ -136,46 +132,39 @@ class Auditor(QObject):
             report = audit(session, allow, deep, progress=job.progress, cancelled=job.cancelled)
             return report, note
 
-        self._generation += 1
-        generation = self._generation
         shown = self._shown
 
-        def live() -> bool:
-            return self._generation == generation and shown() is not None
-
-        def progressed(stage: str, done: int, total: int) -> None:
-            if live():
-                self.progressed.emit(stage, done, total)
-
         def ended(state: AuditState, error: str | None = None, result: object = None) -> None:
-            if not live():
+            if shown() is None:
                 return
-            self._live = None
             self.state, self.error = state, error
             if result is not None:
                 self.report, self.allow_note = cast(tuple[AuditReport, str], result)
             self.changed.emit()
 
-        job = Job(work, "audit")
-        self._live = job
-        job.progressed.connect(progressed)
-        job.finished.connect(lambda result: ended(AuditState.DONE, result=result))
-        job.failed.connect(lambda why: ended(AuditState.FAILED, why))
-        job.cancelled_.connect(lambda: ended(AuditState.CANCELLED))
+        def progressed(stage: str, done: int, total: int) -> None:
+            if shown() is not None:
+                self.progressed.emit(stage, done, total)
+
         self.state = AuditState.RUNNING
+        self._slot.start(
+            Job(work, "audit"),
+            lambda result: ended(AuditState.DONE, result=result),
+            lambda why: ended(AuditState.FAILED, why),
+            lambda: ended(AuditState.CANCELLED),
+            progress=progressed,
+            launch=lambda job: QTimer.singleShot(0, lambda: self._start_when_free(job)),
+        )
         self.started.emit()
         self.changed.emit()
-        QTimer.singleShot(0, lambda: self._start_when_free(job, generation))
 
-    def _start_when_free(self, job: Job, generation: int) -> None:
+    def _start_when_free(self, job: Job) -> None:
         """Start ``job`` once the replaced image is freed (its pages first: the controller's jobs
-        after a load wait for it as well), unless it was superseded meanwhile. The wait is on the GUI
-        thread's timer, not in a worker: a waiting worker would hold one of the pool's threads,
-        which the release itself may need."""
-        if self._generation != generation:
-            return
-        if self._wait():
-            QTimer.singleShot(WAIT_MS, lambda: self._start_when_free(job, generation))
+        after a load wait for it as well). The wait is on the GUI thread's timer, not in a worker: a
+        waiting worker would hold one of the pool's threads, which the release itself may need. A job
+        dropped meanwhile starts at once, and ends at its first cancel check."""
+        if self._slot.job is job and self._wait():
+            QTimer.singleShot(WAIT_MS, lambda: self._start_when_free(job))
         else:
             job.start()
 

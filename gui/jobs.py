@@ -6,9 +6,9 @@ job is cancelled and whatever it still sends is ignored (a result it still deliv
 stops but is still the live one, so its end (cancelled) still reaches its slots. ``Channels`` are
 slots by name, with the channels a new job on each one replaces (a new image replaces every job; a
 new view its search and its preview). The controller (gui/controller.py) and the compare window
-(gui/compare/) own their jobs through these; the space views (gui/space_flow.py) and the audit
-(gui/auditor.py) still stamp their jobs with a generation of their own (a job that waits before it
-starts, a pool of its own). The worker itself is gui/worker.py.
+(gui/compare/), the space views (gui/space_flow.py: the treemap's layouts on a pool of their own,
+the image's findings) and the audit (gui/auditor.py: a job that starts once the last image is
+freed) own their jobs through these. The worker itself is gui/worker.py.
 """
 
 from __future__ import annotations
@@ -52,11 +52,14 @@ class JobSlot(QObject):
         discard: Slot | None = None,
         on_end: Callable[[], None] | None = None,
         pool: QThreadPool | None = None,
+        launch: Callable[[Job], None] | None = None,
     ) -> Job:
         """Run ``job`` as the live one, dropping the one it replaces. While it is live: ``done(result)``,
         ``failed(message)`` or ``cancelled()`` at its end, ``progress``/``partial`` on its way. Once it
         was dropped, a result goes to ``discard``. ``on_end()`` runs whenever it ends other than by
-        finishing while live (first, before ``failed`` or ``cancelled``)."""
+        finishing while live (first, before ``failed`` or ``cancelled``). ``launch(job)`` starts it
+        when that is not at once (a job that waits for something on the GUI thread's timers): it must
+        start the job even if it was dropped meanwhile, so that it ends (at its first cancel check)."""
         self.drop()
         self.job = job
         self._running.add(job)
@@ -92,7 +95,10 @@ class JobSlot(QObject):
             job.progressed.connect(passing(progress))
         if partial is not None:
             job.partial.connect(passing(partial))
-        job.start(pool)
+        if launch is None:
+            job.start(pool)
+        else:
+            launch(job)
         return job
 
     def cancel(self) -> None:

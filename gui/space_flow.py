@@ -33,6 +33,7 @@ from layerscope.core.space.usage import SpaceUsage, usage_of_layer, usage_of_tre
 from layerscope.core.space.waste_groups import WasteExplained, WasteHeadline, explain_waste, waste_headline
 
 from .controller import Controller
+from .jobs import JobSlot
 from .release import releases_pending
 from .worker import Job, courteous, foreground
 
@@ -109,10 +110,9 @@ class SpaceFlow(QObject):
         # for seconds after a load, and a zoom must not wait in its queue
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._gen = 0  # the live layout job's generation
-        self._layout_job: Job | None = None
-        self._info_job: Job | None = None
-        self._info_gen = 0
+        self._layouts = JobSlot(self)  # the treemap's pictures, on ``_pool``
+        self._findings = JobSlot(self)  # the image's usage, waste groups, bars and overview
+        self._kept_shown = 0  # kept pictures handed out: a later request drops an earlier one's turn
         self.asked: tuple[int, bool, str, int, int] | None = None  # top, own, folder, w, h
         # the last pictures of the image shown, by what was asked, with the look they were painted in
         self._pictures: OrderedDict[tuple[int, bool, str, int, int], tuple[Look, Treemap]] = OrderedDict()
@@ -121,12 +121,8 @@ class SpaceFlow(QObject):
 
     # ---- the image job ----------------------------------------------------------------------------
     def _stop(self) -> None:
-        for job in (self._layout_job, self._info_job):
-            if job is not None:
-                job.cancel()
-        self._layout_job = self._info_job = None
-        self._gen += 1
-        self._info_gen += 1
+        self._layouts.drop()
+        self._findings.drop()
         if self._pictures:  # another image comes: what they hold (usages of lower layers) goes now
             self._controller.discard([self._pictures])
             self._pictures = OrderedDict()
@@ -150,7 +146,6 @@ class SpaceFlow(QObject):
         if s is None:
             return
         shown = weakref.ref(s)
-        gen = self._info_gen
 
         def work(job: Job) -> SpaceInfo:
             while releases_pending() and not job.cancelled():  # as the controller's after-load jobs
@@ -177,7 +172,7 @@ class SpaceFlow(QObject):
             return info
 
         def show(info: SpaceInfo) -> None:
-            if gen == self._info_gen and shown() is self._controller.session and self.info is None:
+            if shown() is self._controller.session and self.info is None:
                 self.info = info
                 self.info_ready.emit()
 
@@ -186,23 +181,24 @@ class SpaceFlow(QObject):
                 show(cast(SpaceInfo, value))
 
         def done(info: object) -> None:
-            if gen == self._info_gen and shown() is self._controller.session:
-                self._info_job = None
+            if shown() is self._controller.session:
                 show(cast(SpaceInfo, info))
-            elif info is not self.info:
+            else:
+                discard(info)
+
+        def discard(info: object) -> None:
+            if info is not self.info:
                 self._controller.discard([info])  # a superseded image's: freed off the GUI thread too
 
-        def failed(why: str) -> None:
-            if gen == self._info_gen:
-                self._info_job = None
-                self.failed.emit(why)
-
-        job = Job(work, "space")
-        self._info_job = job
-        job.partial.connect(partial)
-        job.finished.connect(done)
-        job.failed.connect(failed)
-        QTimer.singleShot(0, job.start)
+        self._findings.start(
+            Job(work, "space"),
+            done,
+            self.failed.emit,
+            lambda: None,
+            partial=partial,
+            discard=discard,
+            launch=lambda job: QTimer.singleShot(0, job.start),
+        )
 
     def _usage_for(self, s: LoadedImage, top: int, own: bool, job: Job) -> SpaceUsage:
         """The usage of a view, kept while ``s`` is shown (called from a job; one made at a time)."""
@@ -247,19 +243,22 @@ class SpaceFlow(QObject):
         if s is None or w < 4 or h < 4:
             return False
         asked = (top, own, folder, w, h)
-        if asked == self.asked and self._layout_job is not None:
+        if asked == self.asked and self._layouts.running:
             return True  # that one is being made
         self.asked = asked
-        if self._layout_job is not None:
-            self._layout_job.cancel()
-            self._layout_job = None
-        self._gen += 1
-        gen = self._gen
+        self._layouts.drop()
         kept = self._pictures.get(asked)
         if kept is not None and kept[0] == look:  # Back, or a folder seen before: no job
             self._pictures.move_to_end(asked)
             picture = kept[1]
-            QTimer.singleShot(0, lambda: self.treemap_ready.emit(picture) if gen == self._gen else None)
+            self._kept_shown += 1
+            turn = self._kept_shown
+
+            def show_kept() -> None:  # unless another request came meanwhile
+                if turn == self._kept_shown and self.asked == asked and not self._layouts.running:
+                    self.treemap_ready.emit(picture)
+
+            QTimer.singleShot(0, show_kept)
             return True
         shown = weakref.ref(s)
         render = self._render
@@ -281,7 +280,7 @@ class SpaceFlow(QObject):
 
         pictures = self._pictures  # of the image shown now (a new image brings a new box)
 
-        def done(result: object) -> None:
+        def keep(result: object) -> None:  # a superseded picture too: Back may ask for it
             if shown() is self._controller.session and pictures is self._pictures:
                 pictures[asked] = (look, cast(Treemap, result))
                 while len(pictures) > KEPT_PICTURES:
@@ -289,32 +288,21 @@ class SpaceFlow(QObject):
                 usable = set(list(self._usages))  # a picture holds its usage: none past KEPT_USAGES
                 for key in [k for k in pictures if (k[0], k[1]) not in usable]:
                     del pictures[key]
-            if gen == self._gen:
-                self._layout_job = None
-                if shown() is self._controller.session:
-                    self.treemap_ready.emit(result)
 
-        def failed(why: str) -> None:
-            if gen == self._gen:
-                self._layout_job = None
-                self.failed.emit(why)
+        def done(result: object) -> None:
+            keep(result)
+            if shown() is self._controller.session:
+                self.treemap_ready.emit(result)
 
-        def cancelled() -> None:
-            if gen == self._gen:
-                self._layout_job = None
-
-        job = Job(work, "treemap")
-        self._layout_job = job
-        job.finished.connect(done)
-        job.failed.connect(failed)
-        job.cancelled_.connect(cancelled)
-        job.start(self._pool)
+        self._layouts.start(
+            Job(work, "treemap"), done, self.failed.emit, lambda: None, discard=keep, pool=self._pool
+        )
         return True
 
     @property
     def busy(self) -> bool:
         """A layout job runs."""
-        return self._layout_job is not None
+        return self._layouts.running
 
     def close(self) -> None:
         """The window closes: stop, and let go of the image."""

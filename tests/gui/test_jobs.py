@@ -174,3 +174,38 @@ def test_a_channel_drops_the_channels_it_replaces(qtbot):
         board.slots[c].when_idle(lambda: idle.append(True))
     qtbot.waitUntil(lambda: len(idle) == len(Ch), timeout=TIMEOUT)  # the dropped ones ended too
     assert "SEARCH done" not in rec.names() and "VIEW done" not in rec.names()
+
+
+def test_a_job_launched_later_and_dropped_before_it_starts_still_ends(qtbot):
+    """``launch``: the audit and the space findings start their job on a later timer. Dropped while it
+    waits, the job still starts and ends, and only its ``on_end`` runs (no result reaches a slot); the slot
+    is idle afterwards. One that waits and stays live delivers as any other."""
+    from PySide6.QtCore import QTimer
+
+    slot, rec = JobSlot(), Record()
+    idle: list[bool] = []
+    gate = threading.Event()
+    gate.set()
+    first = slot.start(
+        gated("old", gate),
+        rec.slot("first done"),
+        rec.slot("first failed"),
+        rec.slot("first cancelled"),
+        on_end=lambda: rec.calls.append(("first end", None)),
+        launch=lambda job: QTimer.singleShot(50, job.start),
+    )
+    assert slot.running and not first.done
+    slot.drop()  # before the timer starts it
+    slot.when_idle(lambda: idle.append(True))
+    qtbot.waitUntil(lambda: bool(idle), timeout=TIMEOUT)
+    assert rec.names() == ["first end"] and not slot.running
+    start_later = slot.start(
+        gated("new", gate),
+        rec.slot("second done"),
+        rec.slot("second failed"),
+        rec.slot("second cancelled"),
+        launch=lambda job: QTimer.singleShot(50, job.start),
+    )
+    qtbot.waitUntil(lambda: start_later.done, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "second done" in rec.names(), timeout=TIMEOUT)
+    assert rec.calls[-1] == ("second done", "new")
