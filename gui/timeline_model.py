@@ -120,7 +120,9 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             changed = self._packages.get(s.layer, "") if s.layer is not None else ""
             shown = redact_secrets(s.text)
-            return "\n\n".join(t for t in (shown, f"Packages: {changed}" if changed else "") if t) or None
+            when = f"Created: {s.created} ({_when(s.created)})" if s.created else ""
+            parts = (shown, when, f"Packages: {changed}" if changed else "")
+            return "\n\n".join(t for t in parts if t) or None
         if role == Qt.ItemDataRole.ForegroundRole and s.layer is None:
             dim = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
             dim.setAlpha(110)  # dimmed in light and dark palettes alike

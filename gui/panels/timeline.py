@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPalette,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,6 +64,9 @@ class SizeBarDelegate(QStyledItemDelegate):
         super().paint(painter, option, index)
 
 
+NARROW_PX = 520
+"""Below this width the timeline shows #, Size and Command only."""
+CREATED = 3
 PACKAGES_SHARE = 0.2
 """The most of the timeline's width the Packages column takes."""
 PACKAGES_MIN_PX = 90
@@ -104,6 +108,15 @@ class TimelinePanel(QTableView):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_command)
         self.addAction(copy)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrower than NARROW_PX (beside the treemap, a narrow pane), Created and Packages give
+        their room to Command (both are in each row's tooltip); wider, they come back."""
+        super().resizeEvent(event)
+        narrow = self.viewport().width() < NARROW_PX
+        for column in (CREATED, LayerTimelineModel.PACKAGES):
+            if self.isColumnHidden(column) != narrow:
+                self.setColumnHidden(column, narrow)
 
     def sizeHintForColumn(self, column: int) -> int:
         """The Packages column fits its text up to PACKAGES_SHARE of the view (the whole summary is

@@ -359,3 +359,27 @@ def test_a_long_package_summary_leaves_the_command_its_room(qtbot):
     pk, cmd = t.columnWidth(LayerTimelineModel.PACKAGES), t.columnWidth(2)
     assert pk <= t.viewport().width() * PACKAGES_SHARE + 1 and cmd > pk
     assert long in t.timeline_model.index(0, LayerTimelineModel.PACKAGES).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_narrow_timeline_gives_created_and_packages_room_to_the_command(qtbot):
+    """In a narrow pane (the window at 1400 px with the treemap shown: about 300 px) the Command column
+    was a sliver ("L…"); there the timeline shows #, Size and Command, and each row's tooltip keeps
+    the date and the packages. Wider, the columns come back."""
+    from layerscope.gui.panels.timeline import CREATED, NARROW_PX, TimelinePanel
+    from layerscope.gui.timeline_model import LayerTimelineModel
+
+    need_shared()
+    im = open_archive(REAL / "umoci-edge.oci.tar").images[0]
+    t = TimelinePanel()
+    qtbot.addWidget(t)
+    t.show()
+    t.show_steps(im.history, {d.index: d.size for d in im.layers})
+    t.resize(320, 240)
+    qtbot.waitUntil(lambda: t.isColumnHidden(CREATED) and t.isColumnHidden(LayerTimelineModel.PACKAGES))
+    qtbot.wait(50)
+    assert t.columnWidth(2) > 0.3 * t.viewport().width()
+    tip = t.timeline_model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Created: " in tip
+    t.resize(NARROW_PX + 200, 240)
+    pk = LayerTimelineModel.PACKAGES
+    qtbot.waitUntil(lambda: not t.isColumnHidden(CREATED) and not t.isColumnHidden(pk))
