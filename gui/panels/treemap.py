@@ -59,6 +59,13 @@ LABEL_MIN_H = 13.0
 """A tile gets its name written in it from this size on."""
 
 
+SMALL_TILE = 5.0
+"""Tiles narrower than this (px) are filled without an outline."""
+FAINT_TILE = 14.0
+"""Tiles narrower than this (px) get a faint outline."""
+FAINT_LINE_ALPHA = 90
+
+
 def current_look() -> Look:
     """The palette and tints a picture is painted with now (GUI thread)."""
     pal = QApplication.palette()
@@ -92,6 +99,9 @@ def render(p: QPainter, tiles: list[Tile], look: Look, w: int, h: int, folder: s
     left_v = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     left_top = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     line_pen = p.pen()
+    faint = QColor(look.line)
+    faint.setAlpha(FAINT_LINE_ALPHA)
+    faint_pen = QPen(faint, 0)
     text_pen = QPen(text)
     if not tiles:
         p.setPen(QPen(QColor(look.line)))
@@ -104,7 +114,14 @@ def render(p: QPainter, tiles: list[Tile], look: Look, w: int, h: int, folder: s
         r = QRectF(x, y, tw, th)
         colour = other if t.path is None or t.layer is None else (folders if t.folder else tints)[t.layer % n]
         p.fillRect(r, colour)
-        p.drawRect(r)
+        side = min(tw, th)
+        if side >= SMALL_TILE:  # the tiniest get no outline: a grid of outlines reads as mud
+            if side < FAINT_TILE:
+                p.setPen(faint_pen)
+                p.drawRect(r)
+                p.setPen(line_pen)
+            else:
+                p.drawRect(r)
         if tw < LABEL_MIN_W or th < LABEL_MIN_H:
             continue
         name = basename(t.path) if t.path is not None else f"{t.items:,} smaller"

@@ -264,3 +264,29 @@ def test_a_zoom_stays_across_layers_that_hold_the_folder_and_alt_left_steps_the_
     window.explorer.back_action.trigger()  # Alt+Left
     shown(qtbot, window, folder)
     assert window.tree.current_path() == tree_before
+
+
+def test_tiny_tiles_are_filled_without_outlines(qtbot):
+    """A grid of 1 px outlines around tiles a few pixels wide read as mud: tiles under SMALL_TILE are
+    filled only, those under FAINT_TILE get a faint outline, bigger ones the full line."""
+    from PySide6.QtGui import QColor, QPainter
+
+    from layerscope.core.space.squarify import Rect, Tile
+    from layerscope.gui.panels.treemap import FAINT_TILE, SMALL_TILE, current_look, render
+
+    look = current_look()
+    tiny = Tile("a", "", Rect(10.0, 10.0, SMALL_TILE - 1, 40.0), 10, 0, 0, False)
+    small = Tile("b", "", Rect(30.0, 10.0, FAINT_TILE - 2, 40.0), 10, 0, 0, False)
+    big = Tile("c", "", Rect(60.0, 10.0, 40.0, 40.0), 10, 0, 0, False)
+    img = QImage(120, 60, QImage.Format.Format_ARGB32)
+    p = QPainter(img)
+    render(p, [tiny, small, big], look, 120, 60, "")
+    p.end()
+    fill, line = QColor(look.tints[0]), QColor(look.line)
+
+    def at(x: int, y: int) -> QColor:
+        return img.pixelColor(x, y)
+
+    assert at(10, 30) == fill  # the tiny tile's left edge: its fill, no outline
+    assert at(30, 30) not in (fill, line)  # the small one's edge: a faint line, between the two
+    assert at(60, 30) == line
