@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from .archive.records import Archive
 from .entry import Entry
@@ -26,7 +27,7 @@ from .kinds import ChangeKind, EntryType
 from .layers.content import iter_contents
 from .layers.index import LayerIndex
 from .limits import MAX_WARNINGS
-from .paths import ancestors, parent
+from .paths import parent
 from .progress import PAUSE_EVERY, CancelCheck, check_cancelled, pause_point
 
 _ADDED = ChangeKind.ADDED
@@ -37,6 +38,7 @@ _DIR = EntryType.DIR
 _FILE = EntryType.FILE
 _WHITEOUT = EntryType.WHITEOUT
 _OPAQUE = EntryType.OPAQUE
+_type_of = attrgetter("type")
 
 
 class Node:
@@ -263,9 +265,15 @@ class _Merger:
         i = li.index
         nodes, kids = self.nodes, self.kids
         deleted_folders: dict[str, list[str]] = {}
-        for n, e in enumerate(li.entries):
-            if not n % PAUSE_EVERY:
+        entries = li.entries
+        types = list(map(_type_of, entries))  # one C-level pass; most layers delete nothing
+        if _WHITEOUT not in types and _OPAQUE not in types:
+            return deleted_folders
+        marks = [n for n, t in enumerate(types) if t is _WHITEOUT or t is _OPAQUE]
+        for k, n in enumerate(marks):
+            if not k % PAUSE_EVERY:
                 pause_point()
+            e = entries[n]
             t = e.type
             if t is _OPAQUE:
                 for child in sorted(kids.get(e.path, ())):
@@ -319,7 +327,7 @@ class _Merger:
         i = li.index
         nodes, kids, pending, undo = self.nodes, self.kids, self.pending, self.undo
         dir_t, file_t, whiteout_t, opaque_t = _DIR, _FILE, _WHITEOUT, _OPAQUE
-        meta_differs, parent_of = _meta_differs, parent
+        meta_differs = _meta_differs
         before: dict[str, tuple[Entry | None, int] | None] = {}
         dups = 0
         for n, e in enumerate(li.entries):
@@ -341,7 +349,8 @@ class _Merger:
                 if undo is not None and p not in undo:  # the node itself, before the layer
                     undo[p] = (old.entry, old.layer) if old is not None else None
             if old is None:
-                folder = parent_of(p)
+                j = p.rfind("/")  # parent(p), inline: called for every new path
+                folder = p[:j] if j >= 0 else ""
                 sibs = kids.get(folder)
                 if sibs is not None:
                     sibs.add(p)
@@ -415,19 +424,27 @@ def merge(
 
 
 def _derive_folders(lc: dict[str, ChangeKind]) -> None:
-    """Fold each changed path's kind into the folders above it (``ChangeKind.merge``)."""
+    """Fold each changed path's kind into the folders above it (``ChangeKind.merge``: a folder above
+    a change is Modified unless it has a change of its own other than Unmodified). Written out for
+    speed: every path of a layer passes here."""
     done: set[str] = set()
-    unmodified = _UNMODIFIED
+    unmodified, modified = _UNMODIFIED, _MODIFIED
+    get = lc.get
     for n, (p, kind) in enumerate(list(lc.items())):
         if not n % PAUSE_EVERY:
             pause_point()
         if kind is unmodified:
             continue
-        for q in ancestors(p):
-            if q in done:  # this folder and the ones above it already folded a change
+        j = p.rfind("/")
+        while j >= 0:  # the ancestors, nearest first (core/paths.ancestors)
+            p = p[:j]
+            if p in done:  # this folder and the ones above it already folded a change
                 break
-            done.add(q)
-            lc[q] = lc.get(q, unmodified).merge(kind)
+            done.add(p)
+            k = get(p)
+            if k is None or k is unmodified:  # k.merge(kind), kind being a change
+                lc[p] = modified
+            j = p.rfind("/")
 
 
 def _hash_entries(
