@@ -2,11 +2,11 @@
 
 The controller starts it once an image is shown (``start``), a new image stops it (``stop``), and
 the Findings tab asks for another run with or without every file (``rerun``) or cancels it
-(``cancel``). One job is live at a time: a job carries a generation number, and whatever a job
-whose generation is no longer the live one (or whose image is no longer shown) still sends is
-dropped. The allow-list is the ``.layerscope-audit`` file next to the image's file, when there is
-one; a mistake in it is one line on the tab, and the audit then runs without it. The GUI never
-uses the audit's second core (it forks).
+(``cancel``). One job is live at a time (a ``jobs.JobSlot``): whatever a job that is no longer the
+live one (or whose image is no longer shown) still sends is dropped. The allow-list is the
+``.layerscope-audit`` file next to the image's file, when there is one; a mistake in it is one line
+on the tab, and the audit then runs without it. The GUI never uses the audit's second core (it
+forks).
 """
 
 from __future__ import annotations

@@ -47,8 +47,9 @@ INFO = {
 
 
 def mark_of(row: Row) -> Mark:
-    """The mark of a tree row: its change, or IMPLIED for a folder no layer entry stands for."""
-    if row.entry is None and row.change is ChangeKind.UNMODIFIED:
+    """The mark of a tree row: its change, or IMPLIED for a folder its layer does not list (shown for
+    the paths below it: no entry at all, or a lower layer's entry whose attributes it keeps)."""
+    if row.change is ChangeKind.UNMODIFIED and (row.entry is None or row.stored_in != row.layer):
         return Mark.IMPLIED
     return Mark(str(row.change))
 

@@ -1,8 +1,9 @@
 """Where the bytes went, for the treemap, the timeline's bars, the Waste tab's groups and the overview:
 the jobs that make them, off the GUI thread, following the controller's rules (gui/controller.py).
 
-Two jobs, each the one live job of its slot, each stamped with a generation; a result of a job that
-is no longer the live one (a new image, another view, another zoom or size) is dropped. The image
+Two jobs, each the one live job of its ``jobs.JobSlot``; a result of a job that is no longer the
+live one (a new image, another view, another zoom or size) is dropped (a superseded picture is still
+kept, for Back). The image
 job runs once per image after the load: the top's ``SpaceUsage``, ``explain_waste``, ``layer_bars``
 and the overview. The layout job makes the treemap of one folder of one view (merged up to a layer,
 or a layer's own changes) at one size: the view's usage when it is not kept yet (a few are kept),
@@ -112,7 +113,7 @@ class SpaceFlow(QObject):
         self._pool.setMaxThreadCount(1)
         self._layouts = JobSlot(self)  # the treemap's pictures, on ``_pool``
         self._findings = JobSlot(self)  # the image's usage, waste groups, bars and overview
-        self._kept_shown = 0  # kept pictures handed out: a later request drops an earlier one's turn
+        self._requests = 0  # layout requests and stops: a kept picture is shown only if none came since
         self.asked: tuple[int, bool, str, int, int] | None = None  # top, own, folder, w, h
         # the last pictures of the image shown, by what was asked, with the look they were painted in
         self._pictures: OrderedDict[tuple[int, bool, str, int, int], tuple[Look, Treemap]] = OrderedDict()
@@ -121,6 +122,7 @@ class SpaceFlow(QObject):
 
     # ---- the image job ----------------------------------------------------------------------------
     def _stop(self) -> None:
+        self._requests += 1
         self._layouts.drop()
         self._findings.drop()
         if self._pictures:  # another image comes: what they hold (usages of lower layers) goes now
@@ -246,16 +248,16 @@ class SpaceFlow(QObject):
         if asked == self.asked and self._layouts.running:
             return True  # that one is being made
         self.asked = asked
+        self._requests += 1
+        turn = self._requests
         self._layouts.drop()
         kept = self._pictures.get(asked)
         if kept is not None and kept[0] == look:  # Back, or a folder seen before: no job
             self._pictures.move_to_end(asked)
             picture = kept[1]
-            self._kept_shown += 1
-            turn = self._kept_shown
 
-            def show_kept() -> None:  # unless another request came meanwhile
-                if turn == self._kept_shown and self.asked == asked and not self._layouts.running:
+            def show_kept() -> None:  # unless another request (or a stop) came meanwhile
+                if turn == self._requests:
                     self.treemap_ready.emit(picture)
 
             QTimer.singleShot(0, show_kept)

@@ -147,16 +147,23 @@ def _let_go(exc: BaseException) -> None:
     by piece here (core.session.dismantle): the frames' last references dropped at once freed a
     cancelled load of the 2 GB image in one cascade, holding the interpreter lock for 0.28 s (a stall
     of the window, measured)."""
-    held: list[Any] = []
-    tb = exc.__traceback__
-    while tb is not None:
-        held.append(dict(tb.tb_frame.f_locals))  # the locals outlive the frames' own references
-        tb = tb.tb_next
+    holder: list[Any] = []
+    try:  # never in the way of the job's end: at worst, what the frames held goes in one cascade
+        held = []
+        tb = exc.__traceback__
+        while tb is not None:
+            held.append(dict(tb.tb_frame.f_locals))  # the locals outlive the frames' own references
+            tb = tb.tb_next
+        holder.append(held)
+        del held, tb
+    except Exception:  # MemoryError included: then only what the frames hold is dropped
+        holder.clear()
     traceback.clear_frames(exc.__traceback__)
     exc.__traceback__ = None
-    holder: list[Any] = [held]
-    del held, tb
-    dismantle(holder)
+    try:
+        dismantle(holder)
+    except Exception:
+        holder.clear()
 
 
 class _Runner(QRunnable):

@@ -303,7 +303,7 @@ def _kind_lines(row: Row) -> list[str]:
     if e is not None and row.stored_in != row.layer:  # a folder above the layer's changes, not listed
         lines.append(f"Not listed by layer #{row.layer}: its attributes are layer #{row.stored_in}'s")
     elif e is None and row.type is EntryType.DIR:
-        lines.append("Listed by no layer: implied by the paths under it (no attributes of its own)")
+        lines.append("Listed by no layer up to this one: implied by the paths under it (no attributes)")
     return lines
 
 

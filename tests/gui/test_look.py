@@ -383,3 +383,19 @@ def test_a_narrow_timeline_gives_created_and_packages_room_to_the_command(qtbot)
     t.resize(NARROW_PX + 200, 240)
     pk = LayerTimelineModel.PACKAGES
     qtbot.waitUntil(lambda: not t.isColumnHidden(CREATED) and not t.isColumnHidden(pk))
+
+
+def test_a_folder_its_layer_does_not_list_is_marked_implied_though_it_shows_attributes():
+    """In a layer's own changes, a folder above unchanged paths that the layer's tar does not list
+    shows the lower layer's attributes (core/views.py) but is marked "… implied folder", not
+    "· unmodified — listed again": the layer does not list it."""
+    from layerscope.core.merge import merge
+    from layerscope.core.views import LayerView
+    from layerscope.gui.marks import Mark, mark_of
+    from tests.core.test_merge_table import d, f, stack
+
+    layers = stack([d("p"), d("p/q"), f("p/q/x", 4)], [d("p/q")], [d("p", mode=0o700)])
+    v = LayerView(merge(layers), 1)
+    p, q = v.row("p"), v.row("p/q")
+    assert p.entry is not None and p.stored_in == 0
+    assert mark_of(p) is Mark.IMPLIED and mark_of(q) is Mark.UNMODIFIED

@@ -290,3 +290,30 @@ def test_tiny_tiles_are_filled_without_outlines(qtbot):
     assert at(10, 30) == fill  # the tiny tile's left edge: its fill, no outline
     assert at(30, 30) not in (fill, line)  # the small one's edge: a faint line, between the two
     assert at(60, 30) == line
+
+
+def test_a_kept_picture_superseded_before_it_is_shown_never_arrives(window, qtbot):
+    """Back to a folder seen before shows its kept picture on the next turn of the event loop, unless
+    another request, or another image (the flow stops), came first."""
+    from layerscope.gui.panels.treemap import current_look
+
+    load(qtbot, window, IMAGE)
+    space = window.explorer.space
+    space.show_treemap(True)
+    panel = shown(qtbot, window)
+    flow, top, look = space.flow, len(window.session.layers) - 1, current_look()
+    w, h = panel.view.width(), panel.view.height()
+    root = panel.view.treemap
+    assert flow._pictures.get((top, False, "", w, h)) is not None  # kept
+    got: list[Treemap] = []
+    flow.treemap_ready.connect(got.append)
+    flow.request(top, False, "", w, h, look)  # kept: shown on the next turn ...
+    flow.request(top, False, "", w - 30, h, look)  # ... but another size is asked first
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    qtbot.wait(100)
+    assert [tm.size for tm in got] == [(w - 30, h)] and root not in got
+    got.clear()
+    flow.request(top, False, "", w, h, look)  # kept again; then the flow stops (another image)
+    flow._stop()
+    qtbot.wait(100)
+    assert got == []

@@ -187,19 +187,20 @@ def test_a_cancelled_job_frees_what_its_frames_held_piece_by_piece(qtbot, monkey
     lock for 0.28 s."""
     import weakref
 
-    import layerscope.gui.worker as worker
 
     class Part:  # an object of ours, as a half-made image's parts are
         pass
 
-    seen: list[int] = []
-    real = worker.dismantle
+    import layerscope.core.session as session
 
-    def counting(holder: list[object]) -> None:
-        seen.append(1)
-        real(holder)
+    drained: list[int] = []  # the lengths of the lists taken apart
+    real = session._drain_list
 
-    monkeypatch.setattr(worker, "dismantle", counting)
+    def counting(lst: list[object], stack: list[object]) -> None:
+        drained.append(len(lst))
+        real(lst, stack)
+
+    monkeypatch.setattr(session, "_drain_list", counting)
     refs: list[weakref.ref[Part]] = []
     ended: list[bool] = []
 
@@ -212,4 +213,5 @@ def test_a_cancelled_job_frees_what_its_frames_held_piece_by_piece(qtbot, monkey
     job.cancelled_.connect(lambda: ended.append(True))
     job.start()
     qtbot.waitUntil(lambda: bool(ended), timeout=10000)
-    assert seen and refs and refs[0]() is None
+    assert refs and refs[0]() is None
+    assert 10_000 in drained  # the frame's list was taken apart in turns, not freed in one go
