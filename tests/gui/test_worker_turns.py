@@ -187,7 +187,6 @@ def test_a_cancelled_job_frees_what_its_frames_held_piece_by_piece(qtbot, monkey
     lock for 0.28 s."""
     import weakref
 
-
     class Part:  # an object of ours, as a half-made image's parts are
         pass
 
