@@ -310,6 +310,8 @@ class Explorer(QSplitter):
         there (its nearest folder is selected instead)."""
         view = self.tree.tree_model.view
         self.expand_changes_action.setEnabled(view is not None and view.layer_view)
+        if not landing.shown and self.file_panel.row is not None:
+            self.file_panel.clear()  # at the top nothing is selected: the overview, not the last row
         if not landing.wanted or landing.exact or view is None:
             self.path_bar.show_path(landing.shown)
             if self._landing_note is not None:  # the wanted path is back: that note is untrue now

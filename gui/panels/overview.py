@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QUrl, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 from layerscope.core.display import human_size, plural
@@ -26,6 +27,7 @@ class OverviewPanel(QWidget):
         super().__init__(parent)
         self.overview: ImageOverview | None = None
         self.links: list[str] = []  # what each link shown does, in order (folders, then wasted items)
+        self._reading = False
         # A text browser, not a word-wrapped rich-text QLabel in a scroll area: such a label lays its
         # whole document out again for every size question of every layout pass (its minimum size,
         # its height for a width), which cost the GUI thread tens of milliseconds at each progress
@@ -43,10 +45,14 @@ class OverviewPanel(QWidget):
         """``ov`` written out (None: not known yet, or no image)."""
         self.overview = ov
         self.links = []
-        if ov is None:
-            self.text.setPlainText(
-                "Working out where the bytes went…" if reading else "Select a file in the tree."
-            )
+        self._reading = reading
+        # links in the palette's link colour (HTML import takes it from the application's palette
+        # of that moment, and a theme switched since would leave them dark on dark)
+        link = self.palette().color(QPalette.ColorRole.Link).name()
+        self.text.document().setDefaultStyleSheet(f"a {{ color: {link}; }}")
+        if ov is None:  # as HTML: plain text would keep the last character format (a link's)
+            note = "Working out where the bytes went…" if reading else "Select a file in the tree."
+            self.text.setHtml(f"<p>{html.escape(note)}</p>")
             self.text.setToolTip("")
             return
         h = human_size
@@ -82,6 +88,12 @@ class OverviewPanel(QWidget):
             out.append("</table>")
         self.text.setHtml("".join(out))
         self.text.setToolTip(ov.headline.explanation)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A theme switched live: written out again in its colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.show_overview(self.overview, self._reading)
 
     def _link(self, what: str) -> str:
         """The href of a link that does ``what``: its number (a path never has to survive a URL)."""

@@ -52,6 +52,9 @@ def test_a_biggest_folder_is_clickable(window, qtbot):
     ov.activate(next(h for h in ov.links if h.startswith("folder:")))
     qtbot.waitUntil(lambda: window.tree.current_path() == folder, timeout=TIMEOUT)
     assert window.file_panel.pages.currentIndex() == 0  # the row's details now
+    window.explorer.go_back()  # Alt+Left: back at the top, nothing selected
+    qtbot.waitUntil(lambda: window.tree.current_path() in ("", None), timeout=TIMEOUT)
+    assert window.file_panel.pages.currentWidget() is ov  # the overview again, not the folder's details
 
 
 def test_a_wasted_item_is_clickable_and_back_returns(window, qtbot):
@@ -66,3 +69,30 @@ def test_a_wasted_item_is_clickable_and_back_returns(window, qtbot):
     with qtbot.waitSignal(window.view_ready, timeout=TIMEOUT):
         window.explorer.go_back()
     assert window.explorer.shown_place() == before
+
+
+def test_links_take_the_theme_s_link_colour_and_notes_are_plain(window, qtbot):
+    """A live switch to the dark theme writes the overview again with the dark palette's link colour
+    (its links were dark blue on dark); a note shown after links is not in a link's format."""
+    from PySide6.QtGui import QPalette
+
+    from layerscope.gui import theme
+
+    ov = window.explorer.space.overview
+    was = theme.current()
+    try:
+        theme.apply("dark")
+        qtbot.waitUntil(
+            lambda: (
+                theme.dark_palette().color(QPalette.ColorRole.Link).name()
+                in ov.text.document().defaultStyleSheet()
+            ),
+            timeout=TIMEOUT,
+        )
+        assert ov.links  # written again, links and all
+    finally:
+        theme.apply(was)
+    ov.show_overview(None, reading=True)
+    cursor = ov.text.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    assert not cursor.charFormat().isAnchor()

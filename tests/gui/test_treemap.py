@@ -305,6 +305,8 @@ def test_a_kept_picture_superseded_before_it_is_shown_never_arrives(window, qtbo
     w, h = panel.view.width(), panel.view.height()
     root = panel.view.treemap
     assert flow._pictures.get((top, False, "", w, h)) is not None  # kept
+    space.show_treemap(False)  # the panel hidden asks for nothing itself: only these requests count
+    qtbot.waitUntil(lambda: not flow.busy, timeout=TIMEOUT)
     got: list[Treemap] = []
     flow.treemap_ready.connect(got.append)
     flow.request(top, False, "", w, h, look)  # kept: shown on the next turn ...
