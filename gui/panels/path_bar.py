@@ -8,6 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QWidget
 
+from .elided_label import ElidedLabel
+
 MAX_PART_CHARS = 40
 """A longer name is shortened in the middle on its button (the tooltip has it whole)."""
 
@@ -46,14 +48,16 @@ class PathBar(QWidget):
         self.clipped.hide()
         bar = self._scroll.horizontalScrollBar()
         bar.rangeChanged.connect(self._range_changed)
-        self.note = QLabel("")
+        # elided, never wider than the room it is given: a long note widened the tree's pane and
+        # moved the splitters (a tester saw the timeline's columns cut as the note came and went)
+        self.note = ElidedLabel(min_width=0)
         self.note.setEnabled(False)  # greyed: a remark, not an error
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.clipped)
         lay.addWidget(self._scroll, 1)
-        lay.addWidget(self.note)
+        lay.addWidget(self.note, 1)
         self.show_path("")
 
     def _range_changed(self, _low: int, high: int) -> None:
@@ -78,7 +82,6 @@ class PathBar(QWidget):
         self.crumbs[-1].setStyleSheet("font-weight: bold")
         self._row.addStretch(1)
         self.note.setText(note)
-        self.note.setToolTip(note)
         self._scroll.setFixedHeight(self.crumbs[0].sizeHint().height())
 
     def _crumb(self, text: str, target: str, tip: str) -> QToolButton:

@@ -8,8 +8,7 @@ button show while a job with progress runs; the warnings button while the image 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from layerscope.core.display import human_size, plural
 from layerscope.core.packages import OsRelease
@@ -19,6 +18,7 @@ from layerscope.core.space.waste_groups import EXPLANATION, waste_headline
 
 from ..colors import is_dark
 from ..controller import Controller
+from .elided_label import ElidedLabel
 
 MESSAGE_MS = 6000
 """How long a transient status message stays before the summary comes back."""
@@ -52,39 +52,6 @@ def _source_words(reference: str) -> str:
     return f"the {ref.kind.description}" if ref.kind is SourceKind.DOCKER_DAEMON else ref.kind.description
 
 
-class SummaryLabel(QLabel):
-    """The status bar's one line: shown ending in "…" when it is wider than the bar leaves it (the
-    whole line then leads its tooltip). ``text()`` is the whole line."""
-
-    def __init__(self) -> None:
-        super().__init__("")
-        self._full = ""
-        self._tip = ""
-        self.setMinimumWidth(40)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def setText(self, text: str) -> None:
-        self._full = text
-        self._elide()
-
-    def text(self) -> str:
-        return self._full
-
-    def setToolTip(self, tip: str) -> None:
-        self._tip = tip
-        self._elide()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1))
-        super().setText(shown)
-        cut = shown != self._full
-        super().setToolTip(self._full + ("\n\n" + self._tip if self._tip else "") if cut else self._tip)
-
-
 class StatusPanel(QObject):
     cancel_requested = Signal()
     warnings_requested = Signal()
@@ -98,7 +65,7 @@ class StatusPanel(QObject):
         self._message: str | None = None
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self._message_expired)
-        self.status = SummaryLabel()
+        self.status = ElidedLabel()
         bar.addWidget(self.status, 1)
         self.warnings_button = QPushButton("")
         self.warnings_button.setFlat(True)

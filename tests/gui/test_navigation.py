@@ -430,3 +430,20 @@ def test_the_same_file_reopened_keeps_the_place(window, qtbot, sample):
     with qtbot.waitSignal(w.loaded, timeout=TIMEOUT):
         w.open_path(Path(sample))
     assert current(w) == APP and w.explorer.path_bar.path == APP
+
+
+def test_a_long_note_in_the_path_bar_never_widens_its_pane(qtbot):
+    """The note beside the breadcrumbs is elided to the room it gets (whole in its tooltip): a long
+    one asked for its full width, widened the tree's pane and moved the splitters."""
+    from layerscope.gui.panels.path_bar import PathBar
+
+    pb = PathBar()
+    qtbot.addWidget(pb)
+    pb.resize(300, 28)
+    pb.show()
+    pb.show_path("opt/app", "")
+    before = (pb.minimumSizeHint().width(), pb.sizeHint().width())
+    note = "/opt/python is not in the merged filesystem of layer #0: showing /opt"
+    pb.show_path("opt/app", note)
+    assert (pb.minimumSizeHint().width(), pb.sizeHint().width()) == before
+    assert pb.note.text() == note and note in pb.note.toolTip()
