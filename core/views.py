@@ -288,11 +288,13 @@ class LayerView(FileView):
                 stored_in,
             )
 
+        later = ChainMap(*(tree.undo[j] for j in range(layer + 1, tree.upto + 1)))
+
         def listed_below(path: str) -> tuple[Entry | None, int]:
             """A folder the layer does not list: the entry it has once the layer is applied (a lower
             layer's, whose attributes it keeps) and that layer; (None, layer) for a folder no layer
             lists (implied by the paths under it)."""
-            state = state_after(tree, layer, path)
+            state = node_state(later, tree, path)
             if state is None or state[0] is None:
                 return None, layer
             return state
@@ -300,16 +302,12 @@ class LayerView(FileView):
         super().__init__(kids, row)
 
 
-_NO_RECORD: NodeState = (None, -1)
-
-
-def state_after(tree: ImageTree, layer: int, path: str) -> NodeState:
-    """``path``'s node in the merged filesystem up to ``layer``: the undo record of the lowest later
-    layer that changed it (its node just before that layer), else the top's node."""
-    for j in range(layer + 1, tree.upto + 1):
-        state = tree.undo[j].get(path, _NO_RECORD)
-        if state is not _NO_RECORD:
-            return state
+def node_state(later: Mapping[str, NodeState], tree: ImageTree, path: str) -> NodeState:
+    """``path``'s node in the merged filesystem up to a layer: in ``later`` (the undo records of the
+    layers above it laid over one another, the lowest first: its node just before the lowest later
+    layer that changed it), else the top's node."""
+    if path in later:
+        return later[path]
     n = tree.nodes.get(path)
     return (n.entry, n.layer) if n is not None else None
 
@@ -431,11 +429,7 @@ class LevelView(FileView):
         super().__init__({}, _no_row)
 
     def _state(self, path: str) -> NodeState:
-        o = self._overlay
-        if path in o:
-            return o[path]
-        n = self.tree.nodes.get(path)
-        return (n.entry, n.layer) if n is not None else None
+        return node_state(self._overlay, self.tree, path)
 
     def children(self, path: str) -> list[str]:
         return self._children(path)
