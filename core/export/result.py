@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..display import plural
+
 
 @dataclass(slots=True)
 class ExportResult:
@@ -22,11 +24,12 @@ class ExportResult:
 
     def summary(self) -> str:
         """One line: what was written where, and how many items were skipped."""
-        s = f"wrote {self.files} files, {self.dirs} folders, {self.links} links ({self.bytes} bytes)"
-        s += f" to {self.dest}"
+        counts = ", ".join(
+            plural(n, w) for n, w in ((self.files, "file"), (self.dirs, "folder"), (self.links, "link"))
+        )
+        s = f"wrote {counts} ({plural(self.bytes, 'byte')}) to {self.dest}"
         if self.deletions_file:
-            many = "s" if self.deletions != 1 else ""
-            s += f"; listed {self.deletions} deletion{many} in /{self.deletions_file}"
+            s += f"; listed {plural(self.deletions, 'deletion')} in /{self.deletions_file}"
         if self.skipped:
             s += f"; skipped {len(self.skipped)}"
         return s
