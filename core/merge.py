@@ -18,6 +18,7 @@ again in this one with the same size and attributes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -111,7 +112,7 @@ class ImageTree:
     waste_events: list[WasteEvent]
     warnings: list[str]
     held: list[dict[str, tuple[int, int]]] = field(default_factory=list)
-    undo: list[dict[str, NodeState]] = field(default_factory=list)
+    undo: Sequence[dict[str, NodeState]] = field(default_factory=list)
     _entries: dict[int, dict[str, Entry]] = field(default_factory=dict, repr=False)
     # made by core/views.py's LevelView, per later layer: folder -> file bytes it added below it,
     # and its undo records' paths by folder

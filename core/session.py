@@ -17,6 +17,8 @@ from typing import Any
 
 from .archive.records import Archive, ImageRecord
 from .cache.figures import cached_figures
+from .cache.fileformat import CacheKind
+from .cache.merged import cached_merge, keep_merge
 from .dive_figures import DiveFigures, dive_figures
 from .layers.index import LayerCache, LayerIndex, load_image
 from .merge import ImageTree, merge
@@ -47,6 +49,7 @@ class LoadedImage:
     _files: int | None = None
     _top_view: MergedView | None = None
     _layer_views: dict[int, LayerView] = field(default_factory=dict)
+    _unkept: set[CacheKind] = field(default_factory=set)  # what keep_in_cache has still to keep
     _views_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -107,10 +110,39 @@ class LoadedImage:
             with self._views_lock:  # one thread makes what the merged views share (prepare_views)
                 top = self._top_view
                 if top is None:
-                    top = self._top_view = MergedView(self.tree)
+                    top = self._top_view = self._make_top_view()
                 if layer >= len(self.layers) - 1:
                     return top
                 return LevelView(top, layer)
+
+    def _make_top_view(self) -> MergedView:
+        """The top's merged view, its folder records read from the persistent cache (else made, and
+        kept there when every layer's index was verified)."""
+        store = self.cache.store
+        sums = store.load_sums(self.image) if store is not None else None
+        view = MergedView(self.tree, sums)
+        if sums is None and store is not None:
+            self._unkept.add(CacheKind.FOLDERS)
+        return view
+
+    def keep_in_cache(self) -> None:
+        """Keep in the persistent cache what this image's load and top view made and did not find
+        there (the merged tree, the folder records): the next open reads them instead. Up to a second
+        on a large image, in turns: ``load`` does it unless told not to (the window does it after,
+        in the background)."""
+        store = self.cache.store
+        if store is None:
+            self._unkept.clear()
+            return
+        keys = [self.cache.verified.get(d.key) for d in self.image.layers]
+        with quiet_gc():
+            if CacheKind.MERGE in self._unkept:
+                self._unkept.discard(CacheKind.MERGE)
+                keep_merge(self.image, self.cache, self.tree)
+            top = self._top_view
+            if CacheKind.FOLDERS in self._unkept and top is not None:
+                self._unkept.discard(CacheKind.FOLDERS)
+                store.save_sums(self.image, keys, top.folder_sums)
 
     def _own_view(self, layer: int) -> LayerView:
         """Layer ``layer``'s own changes, kept once made while the image's changes are few enough
@@ -128,7 +160,7 @@ class LoadedImage:
         dictionary merges. Run it off the GUI thread after a load; ``view`` does it when needed."""
         with quiet_gc(), self._views_lock:
             if self._top_view is None:
-                self._top_view = MergedView(self.tree)
+                self._top_view = self._make_top_view()
             prepare_levels(self.tree, cancelled)
         for layer in range(len(self.layers) - 1, -1, -1):
             check_cancelled(cancelled)
@@ -289,9 +321,12 @@ def load(
     cancelled: CancelCheck | None = None,
     on_layers: Callable[[list[LayerIndex]], None] | None = None,
     cache: LayerCache | None = None,
+    keep: bool = True,
 ) -> LoadedImage:
     """Index, merge and analyse one image, reusing the layer indexes in ``cache`` (an earlier
-    LoadedImage's cache for the same archive). Raises LayerScopeError, Cancelled."""
+    LoadedImage's cache for the same archive). What it made and the persistent cache lacked is kept
+    there (``keep_in_cache``) unless ``keep`` is False (the caller then does it later). Raises
+    LayerScopeError, Cancelled."""
     cache = LayerCache() if cache is None else cache
     with quiet_gc():
         layers = load_image(archive, image, progress, cancelled, cache=cache)
@@ -299,7 +334,9 @@ def load(
             on_layers(layers)
         if progress is not None:
             progress("merging layers", 0, 1)
-        tree = merge(layers, archive=archive, cancelled=cancelled)
+        tree, found = cached_merge(
+            image, cache, layers, lambda: merge(layers, archive=archive, cancelled=cancelled)
+        )
         if progress is not None:
             progress("analysing", 0, 1)
         dive, figs = cached_figures(
@@ -309,5 +346,9 @@ def load(
             lambda: (dive_figures(layers, cancelled), layerscope_figures(layers, tree, cancelled=cancelled)),
         )
         s = LoadedImage(archive, image, layers, tree, dive, figs, cache)
+        if not found:
+            s._unkept.add(CacheKind.MERGE)
         _ = s.files  # counted here, off any GUI thread
-        return s
+    if keep:
+        s.keep_in_cache()
+    return s

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .entry import Entry
-from .folders import sum_folders
+from .folders import FolderSums, sum_folders
 from .kinds import ChangeKind, EntryType
 from .merge import ImageTree, NodeState
 from .paths import ancestors as ancestors_of
@@ -172,13 +172,14 @@ class MergedView(FileView):
         """Whether the top layer changed ``path`` or something below it (its own kind there)."""
         return self.tree.changes[self.top].get(path, ChangeKind.UNMODIFIED) is not ChangeKind.UNMODIFIED
 
-    def __init__(self, tree: ImageTree) -> None:
+    def __init__(self, tree: ImageTree, sums: dict[str, FolderSums] | None = None) -> None:
+        """``sums``: what each folder of ``tree`` holds (``sum_folders(tree.nodes)``), when known."""
         self.tree = tree
         self.top = tree.upto
         nodes = tree.nodes
         file_t, dir_t = EntryType.FILE, EntryType.DIR
         # what each folder holds (core/folders.py): the space usage of the top reads it too
-        sums = self.folder_sums = sum_folders(nodes)
+        sums = self.folder_sums = sum_folders(nodes) if sums is None else sums
 
         def row(path: str) -> Row:
             n = nodes[path]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtCore import Qt, QTimer
 
 from layerscope.core.errors import LayerScopeError
+from layerscope.core.progress import check_cancelled
 from layerscope.core.session import LoadedImage, quiet_gc
 
 from .packages_model import PackageInfo
@@ -69,6 +70,8 @@ class AfterLoad:
             job.emit_partial("waste", rows)
             del rows
             session.prepare_views(courteous(job.cancelled))  # pauses for a treemap's job
+            check_cancelled(job.cancelled)
+            session.keep_in_cache()  # the next open reads its merged tree and folders (core/cache)
 
         # the slots hold neither the session nor the job (a cycle with the job, frozen out of the
         # cyclic GC by the next load, would keep the image for ever)

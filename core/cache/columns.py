@@ -11,7 +11,7 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import accumulate, islice
 from typing import TypeVar
 
 from ..progress import pause_point
@@ -44,6 +44,12 @@ def in_slices(items: Iterator[T]) -> list[T]:
         if len(out) - before < SLICE:
             return out
         pause_point()
+
+
+def slices_of(lengths: Sequence[int]) -> Iterator[slice]:
+    """Consecutive slices of the given lengths: a flat column cut into its records' parts."""
+    ends = list(accumulate(lengths))
+    return map(slice, [0, *ends[:-1]], ends)
 
 
 def _split_text(data: bytes) -> list[str]:

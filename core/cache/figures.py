@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate
+from collections.abc import Callable
 
 from ..archive.records import Archive, ImageRecord
 from ..dive_figures import DiveFigures
 from ..layers.index import LayerCache
 from ..waste import LayerScopeFigures, LayerSpace, WasteItem
-from .columns import CacheInvalid, PayloadReader, PayloadWriter, in_slices
+from .columns import CacheInvalid, PayloadReader, PayloadWriter, in_slices, slices_of
 from .store import blobs_present
 
 
@@ -74,12 +73,6 @@ def decode_figures(payload: bytes | memoryview) -> tuple[DiveFigures, LayerScope
     return dive, LayerScopeFigures(stored, visible, ours_wasted, ours_pct, base, spaces, items)
 
 
-def _slices(lengths: Sequence[int]) -> Iterator[slice]:
-    """Consecutive slices of the given lengths."""
-    ends = list(accumulate(lengths))
-    return map(slice, [0, *ends[:-1]], ends)
-
-
 def _waste_items(r: PayloadReader) -> list[WasteItem]:
     paths = r.strings()
     n = len(paths)
@@ -92,8 +85,8 @@ def _waste_items(r: PayloadReader) -> list[WasteItem]:
     if min(n_by, default=0) < 0:
         raise CacheInvalid("waste columns out of range")
     by = r.ints(sum(n_by)).tolist()
-    copies = list(map(pairs.__getitem__, _slices(n_copies)))  # C-level loops: 38k items in ms
-    bys = list(map(by.__getitem__, _slices(n_by)))
+    copies = list(map(pairs.__getitem__, slices_of(n_copies)))  # C-level loops: 38k items in ms
+    bys = list(map(by.__getitem__, slices_of(n_by)))
     return list(map(WasteItem, paths, sizes, copies, bys, [d == 1 for d in deleted]))
 
 

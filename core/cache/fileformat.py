@@ -23,6 +23,10 @@ class CacheKind(IntEnum):
     FIGURES = 2
     CI = 3
     """``ci --json``'s figure sections, as text (``cache/figures.py``: ``CiParts``)."""
+    MERGE = 4
+    """An image's merged tree, by its layers' entry numbers (``cache/merged.py``)."""
+    FOLDERS = 5
+    """What each folder of an image's merged tree holds (``cache/sums.py``)."""
 
     @property
     def prefix(self) -> str:

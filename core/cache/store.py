@@ -25,6 +25,9 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ..dive_figures import DiveFigures
+    from ..folders import FolderSums
+    from ..layers.index import LayerIndex
+    from ..merge import ImageTree
     from ..waste import LayerScopeFigures
     from .ci import CiParts
     from .lookup import LayerPaths
@@ -103,6 +106,46 @@ class Store:
         if key is None:
             return False
         return self.folder.write(CacheKind.FIGURES, key, code_version(), encode_figures(dive, ours))
+
+    def load_merge(self, image: ImageRecord, layers: list[LayerIndex]) -> ImageTree | None:
+        """The merged tree of ``image`` stored earlier, over ``layers`` (its layers' indexes), or None."""
+        from .merged import decode_tree
+
+        return self._load_for_image(CacheKind.MERGE, image, 0, lambda payload: decode_tree(payload, layers))
+
+    def save_merge(self, image: ImageRecord, layer_keys: list[str | None], tree: ImageTree) -> bool:
+        """Keep the merged tree of ``image`` whose layers were verified as ``layer_keys``."""
+        from .merged import encode_tree
+
+        key = _verified_key(image, layer_keys, 0)
+        if key is None:
+            return False
+        try:
+            payload = encode_tree(tree)
+        except (Unencodable, KeyError):
+            return False
+        return self.folder.write(CacheKind.MERGE, key, code_version(), payload)
+
+    def load_sums(self, image: ImageRecord) -> dict[str, FolderSums] | None:
+        """What each folder of ``image``'s merged tree holds, stored earlier, or None."""
+        from .sums import decode_sums
+
+        return self._load_for_image(CacheKind.FOLDERS, image, 0, decode_sums)
+
+    def save_sums(
+        self, image: ImageRecord, layer_keys: list[str | None], sums: dict[str, FolderSums]
+    ) -> bool:
+        """Keep the folder records of ``image``'s merged tree (layers verified as ``layer_keys``)."""
+        from .sums import encode_sums
+
+        key = _verified_key(image, layer_keys, 0)
+        if key is None:
+            return False
+        try:
+            payload = encode_sums(sums)
+        except Unencodable:
+            return False
+        return self.folder.write(CacheKind.FOLDERS, key, code_version(), payload)
 
     def load_ci(self, image: ImageRecord, base_layers: int) -> CiParts | None:
         """What ``ci --json`` printed of ``image``'s figures earlier (``CiParts``), or None."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,15 +26,6 @@ from layerscope.core.layers.index import LayerCache, load_image
 from layerscope.core.session import load
 from tests.conftest import PEER, REAL, need_shared, real_archives
 from tests.core.test_archive_peer import POSITIVE
-
-
-@pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh, empty cache for one test; the cache on again afterwards."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv(settings.MAX_ENV, raising=False)
-    yield tmp_path / "xdg" / "layerscope"
-    settings.set_enabled(True)
 
 
 def _layouts() -> list[Path]:

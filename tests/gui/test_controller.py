@@ -139,7 +139,7 @@ def test_cancelling_the_image_chooser_in_an_empty_window_leaves_the_drop_zone(wi
 def test_a_superseded_open_drops_its_signals(window, qtbot, images, monkeypatch):
     started = []
 
-    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None):
+    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None, keep=True):
         started.append(archive.path.name)
         for i in range(2000):  # a load that only ends when cancelled (or after 20 s)
             progress("reading layer 1 of 1", i, 2000)

@@ -113,7 +113,7 @@ def test_cancel_during_a_load(window, qtbot, monkeypatch):
 
     started = []
 
-    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None):
+    def slow_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None, keep=True):
         started.append(True)
         for i in range(2000):  # a load that only ends when cancelled (or after 20 s)
             progress("reading layer 1 of 1", i, 2000)

@@ -410,7 +410,7 @@ def test_a_cancelled_open_keeps_the_place_of_the_image_shown(window, qtbot, monk
     assert w.expand_path(APP)
     w.tree.expand(w.tree_model.index_for_path("etc"))
 
-    def endless_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None):
+    def endless_load(archive, image, progress=None, cancelled=None, on_layers=None, cache=None, keep=True):
         while not cancelled():
             QThread.msleep(10)
         raise Cancelled()
