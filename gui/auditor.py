@@ -65,6 +65,7 @@ class Auditor(QObject):
         self.error: str | None = None  # why the last run failed
         self.allow_note = ""  # the allow-list used, or why it could not be read
         self.deep = False  # "Audit all files": package trees too
+        self.withheld = False  # another image is being read: ``report`` is the replaced image's
         self._slot = JobSlot(self)
         self._shown: Callable[[], LoadedImage | None] = lambda: None  # a weak reference
         self._path: Path | None = None
@@ -73,19 +74,26 @@ class Auditor(QObject):
     def running(self) -> bool:
         return self._slot.running
 
+    @property
+    def shown_report(self) -> AuditReport | None:
+        """The report to show: None while another image is being read (``report`` is then the image
+        being replaced, beside the new image's timeline; a cancelled read shows it again)."""
+        return None if self.withheld else self.report
+
     def start(self, session: LoadedImage, image_path: Path | None) -> None:
         """Audit ``session`` (the image now shown; its file ``image_path``) in the background."""
         self._drop()
         self._shown = weakref.ref(session)  # the slots never hold the image (it must free on close)
         self._path = image_path
+        self.withheld = False
         self.report, self.error, self.allow_note = None, None, ""
         self._run(session)
 
     def resume(self, session: LoadedImage | None, image_path: Path | None) -> None:
         """An open ended without a new image: audit ``session`` again unless that is done or running."""
-        if session is None or self.running:
-            return
-        if self._shown() is session and self.state is AuditState.DONE:
+        self.withheld = False
+        if session is None or self.running or (self._shown() is session and self.state is AuditState.DONE):
+            self.changed.emit()
             return
         self.start(session, image_path)
 
@@ -103,17 +111,20 @@ class Auditor(QObject):
 
     def stop(self) -> None:
         """Another image replaces the one shown (or the window closes): the running audit stops and
-        whatever it still sends is dropped; the last report stays until ``start``."""
+        whatever it still sends is dropped; the last report is kept, withheld from view, until ``start``
+        (or ``resume``, when the other image does not replace it)."""
         running = self._slot.running
         self._drop()  # also a job still waiting for its start (``_start_when_free``) never starts
         if running:
             self.state = AuditState.NONE
-            self.changed.emit()
+        self.withheld = True
+        self.changed.emit()
 
     def clear(self) -> None:
         """No image any more: nothing to show."""
         self._drop()
         self._shown = lambda: None
+        self.withheld = False
         self.report, self.error, self.allow_note = None, None, ""
         self.state = AuditState.NONE
         self.changed.emit()

@@ -129,6 +129,7 @@ class Controller(QObject):
         self._resources = ExitStack()  # the sample image's file, while the window lives
         self._sample: Path | None = None
         self._reading: ImageRecord | None = None  # the image being read (its timeline is shown)
+        self._reading_source: Reference | None = None  # where it comes from
         self._asked_layer: int | None = None  # a layer of it the user chose while it was read
         self.packages: PackageInfo | None = None  # of ``session``: its build steps, OS and packages
         self.after_load = AfterLoad(self)  # the Waste rows, the lower layers' views, the packages
@@ -239,7 +240,14 @@ class Controller(QObject):
         """What the image shown is called in the title: the file's name, else the reference."""
         if self.session is None or self.source is None:
             return None
-        return Path(self.source.path).name if self.source.path is not None else self.source.text
+        return _name_of(self.source)
+
+    @property
+    def reading_name(self) -> str | None:
+        """What the image being read is called, as ``shown_name`` names the one shown."""
+        if self._reading is None or self._reading_source is None:
+            return None
+        return _name_of(self._reading_source)
 
     def open_path(self, path: Path, remember: bool = True) -> None:
         """Open the archive at ``path`` and load its image (asking which, when it holds several)."""
@@ -371,6 +379,7 @@ class Controller(QObject):
                 job.cancelled,
                 on_layers=lambda layers: job.emit_partial("layers", layers),
                 cache=cache,
+                keep=False,  # kept in the persistent cache after, in the background (gui/after_load.py)
             )
             check_cancelled(job.cancelled)
             view = s.view(len(s.layers) - 1, own_changes=own, cancelled=job.cancelled)
@@ -396,7 +405,7 @@ class Controller(QObject):
             # go now (made again if it stays, because this load fails); the view shown keeps its own
             self.discard(list(previous.drop_merges()))
         del previous
-        self._reading, self._asked_layer = image, None
+        self._reading, self._asked_layer, self._reading_source = image, None, path
         self.loading.emit(image, {d.index: d.size for d in image.layers})
         self._start(
             Channel.IMAGE,
@@ -576,3 +585,8 @@ class _Asked:
     platforms: list[str] = dataclasses.field(default_factory=list)
     registry: str = ""
     why: str = ""
+
+
+def _name_of(ref: Reference) -> str:
+    """A reference as the window's title names it: the file's name, else the reference."""
+    return Path(ref.path).name if ref.path is not None else ref.text

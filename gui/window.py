@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self.status_panel.warnings_requested.connect(self.show_warnings)
         self.status_panel.findings_requested.connect(self.explorer.show_findings)
         c.auditor.changed.connect(lambda: self.status_panel.show_findings(badge(c.auditor)))
-        c.loading.connect(lambda _image, _sizes: self._show_loading())
+        c.loading.connect(lambda image, _sizes: self._show_loading(image))
         c.image_loaded.connect(self._show_new_image)
         c.restored.connect(self._show_restored)
         c.loaded.connect(self.loaded)
@@ -161,9 +161,11 @@ class MainWindow(QMainWindow):
         c.packages_ready.connect(self._show_summary)
 
     # ---- rendering the controller's state ---------------------------------------------------------
-    def _show_loading(self) -> None:
+    def _show_loading(self, image: ImageRecord) -> None:
         self.commands.set_enabled(False)
+        self.commands.show_reading(image)
         self.stack.setCurrentIndex(1)
+        self._show_title()
 
     def _show_new_image(self) -> None:
         self.status_panel.clear_message()  # a note (e.g. the filter's matches) was about the old image
@@ -191,7 +193,7 @@ class MainWindow(QMainWindow):
         if new:
             self.explorer.show_image()
         else:
-            self.explorer.show_layer()
+            self.explorer.show_restored()
         self._show_summary()
         self.stack.setCurrentIndex(1)
         self._show_title()
@@ -204,8 +206,11 @@ class MainWindow(QMainWindow):
             self.status_panel.show_summary(c.session, c.packages.os if c.packages is not None else None)
 
     def _show_title(self) -> None:
-        shown = self.controller.shown_name
-        self.setWindowTitle(f"{shown} — LayerScope" if shown is not None else "LayerScope")
+        reading, shown = self.controller.reading_name, self.controller.shown_name
+        if reading is not None:  # the new image's timeline is shown, the rest of it follows
+            self.setWindowTitle(f"Reading {reading}… — LayerScope")
+        else:
+            self.setWindowTitle(f"{shown} — LayerScope" if shown is not None else "LayerScope")
 
     def _exported(self, res: ExportResult) -> None:
         self.exported.emit(res)

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layerscope.core.archive.records import Archive
+from layerscope.core.archive.records import Archive, ImageRecord
 
 from .. import settings, theme
 from ..controller import Controller
@@ -505,6 +505,11 @@ class Actions(QObject):
         for i, im in enumerate(archive.images):
             self.image_combo.addItem(f"#{i} {im.describe()}", i)
         self.image_combo.setCurrentIndex(self.image_combo.findData(current))
+
+    def show_reading(self, image: ImageRecord) -> None:
+        """The image being read (the only one named until it is shown: ``show_images`` then)."""
+        self.image_combo.clear()
+        self.image_combo.addItem(image.describe(), None)
 
     def show_mode(self, own: bool) -> None:
         self._showing = True

@@ -201,6 +201,12 @@ class Explorer(QSplitter):
             self._kept = (self.tree.wanted_path, self.tree.expanded_paths())
             self.tree.show_view(None, keep_expanded=False)
             self.file_panel.clear()
+        # nothing of the image shown before stays beside the new one's timeline (Cancel shows it again)
+        self.documents.clear("Reading the image…")
+        self.layer_info.show_layer(None, None)
+        self.history_panel.show_history(None, reading=True)
+        self.packages_panel.show_info(None)
+        self.waste_panel.show_rows(None)
         self.set_exportable(False)
         self.expand_changes_action.setEnabled(False)
 
@@ -212,8 +218,7 @@ class Explorer(QSplitter):
         self.space.clear()
         self.packages_panel.show_info(None)
         self.history_panel.show_history(None)
-        for panel in self.documents.panels.values():
-            panel.set_document(None)
+        self.documents.clear()
         self.layer_info.show_layer(None, None)
 
     def show_image(self) -> None:
@@ -229,8 +234,17 @@ class Explorer(QSplitter):
         self._shown_file = self._controller.path
         self.show_layer()
 
+    def show_restored(self) -> None:
+        """The controller's image again, after a read of another ended without replacing it: what
+        ``loading`` took away."""
+        c = self._controller
+        assert c.session is not None
+        self.documents.show_image(c.session)
+        self.waste_panel.show_rows(c.waste_rows)
+        self.show_layer()
+
     def show_layer(self) -> None:
-        """The controller's image's timeline, current layer and view (what ``loading`` replaced)."""
+        """The controller's image's timeline, current layer and view."""
         c = self._controller
         s, layer = c.session, c.current_layer
         assert s is not None and layer is not None

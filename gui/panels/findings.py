@@ -57,10 +57,11 @@ def badge(a: Auditor) -> tuple[str, str] | None:
         return "⚑ audit cancelled", "Open the Findings tab to run it again"
     if a.state is AuditState.FAILED:
         return "⚑ audit failed", a.error or ""
-    if a.report is None:
+    r = a.shown_report
+    if r is None:
         return None
-    marks = "  ".join(f"{GLYPHS[s]} {s.value}: {a.report.counts.get(s, 0)}" for s in reversed(Severity))
-    return f"⚑ {counts_text(a.report)}", f"Audit findings ({marks}): open the Findings tab"
+    marks = "  ".join(f"{GLYPHS[s]} {s.value}: {r.counts.get(s, 0)}" for s in reversed(Severity))
+    return f"⚑ {counts_text(r)}", f"Audit findings ({marks}): open the Findings tab"
 
 
 class FindingsPanel(QWidget):
@@ -166,11 +167,12 @@ class FindingsPanel(QWidget):
         self.deep.blockSignals(True)
         self.deep.setChecked(a.deep)
         self.deep.blockSignals(False)
-        if a.report is not self.model.report:
-            self.model.set_report(a.report)
+        report = a.shown_report
+        if report is not self.model.report:
+            self.model.set_report(report)
         self.status.setText(self._status_text(a))
-        n = len(a.report.findings) if a.report is not None else 0
-        self.title_changed.emit(f"Findings ({n})" if a.report is not None else "Findings")
+        n = len(report.findings) if report is not None else 0
+        self.title_changed.emit(f"Findings ({n})" if report is not None else "Findings")
 
     def _status_text(self, a: Auditor) -> str:
         if a.state is AuditState.RUNNING:
@@ -179,6 +181,8 @@ class FindingsPanel(QWidget):
             return "The audit was cancelled: Run Again audits the image"
         if a.state is AuditState.FAILED:
             return f"The audit failed: {a.error}"
+        if a.withheld:
+            return "Reading another image: its audit follows"
         r = a.report
         if r is None:
             return ""

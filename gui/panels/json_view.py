@@ -293,6 +293,13 @@ class JsonPanel(QWidget):
             act.triggered.connect(slot)
             self.tree.addAction(act)
 
+    def clear(self, note: str = "") -> None:
+        """No document (no image, or one being read): ``note`` says why."""
+        self.model.is_link = lambda _v: False
+        self.model.set_document(None)
+        self.raw.setPlainText("")
+        self.note.setText(note)
+
     def set_document(self, raw: bytes | None, is_link: Callable[[str], bool] | None = None) -> None:
         from layerscope.core.audit.history import redacted_command, redacted_document  # not at start-up
 
@@ -412,6 +419,11 @@ class ImageDocuments(QObject):
         for name, panel in self.panels.items():
             tabs.addTab(panel, name.capitalize())
         self._tabs = tabs
+
+    def clear(self, note: str = "") -> None:
+        """No image's documents (none shown, or one being read: ``note``)."""
+        for panel in self.panels.values():
+            panel.clear(note)
 
     def show_image(self, s: LoadedImage) -> None:
         im = s.image

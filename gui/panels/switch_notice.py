@@ -61,7 +61,8 @@ class SwitchNotice(QLabel):
             self._done()
             return
         again = self._read is not None  # the same read again (its layers' sizes came): no flicker
-        self._read = f"Reading {image.name}… the tree below is still {c.shown_name or 'the image before'}"
+        # the tree is empty meanwhile (gui/panels/explorer.py): Cancel shows the image before again
+        self._read = f"Reading {image.name}…  Cancel goes back to {c.shown_name or 'the image before'}"
         if again and self.isVisible():
             self.setText(self._read)
             self._place()

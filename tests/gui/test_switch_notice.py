@@ -76,7 +76,9 @@ def _slow_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(controller, "load", slow)
 
 
-def test_reading_another_image_says_the_tree_is_still_the_old_one(window, qtbot, monkeypatch, tmp_path):
+def test_reading_another_image_shows_none_of_the_old_one(window, qtbot, monkeypatch, tmp_path):
+    """While another image is read, beside its timeline: no tree, picture, JSON or findings of the old
+    one, the title names the new one, and the notice says Cancel goes back."""
     other = build(Image([Layer([Dir("srv"), File("srv/x", b"x")])]), tmp_path / "other.tar", "docker25")
     _slow_loads(monkeypatch)
     notice = window.explorer.switch_notice
@@ -85,8 +87,14 @@ def test_reading_another_image_says_the_tree_is_still_the_old_one(window, qtbot,
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.open_path(other)
         qtbot.waitUntil(notice.isVisible, timeout=2000)
-        assert "Reading " in notice.text() and "the tree below is still three.tar" in notice.text()
+        assert "Reading " in notice.text() and "Cancel goes back to three.tar" in notice.text()
         assert treemap.view.treemap is None  # no picture of the old image beside the new layers
+        assert window.windowTitle() == "Reading other.tar… — LayerScope"
+        assert window.explorer.tree.tree_model.view is None
+        assert all(not p.raw.toPlainText() for p in window.explorer.documents.panels.values())
+        assert window.status_panel.findings_button.isHidden()
+        assert window.controller.auditor.shown_report is None
+        assert window.explorer.findings_panel.model.report is None
     qtbot.waitUntil(lambda: not notice.isVisible(), timeout=2000)
     assert window.controller.shown_name == "other.tar"
 
@@ -106,4 +114,9 @@ def test_a_cancelled_read_hides_the_notice_and_shows_the_old_image_again(
         window.controller.cancel()
     assert not notice.isVisible()
     assert window.controller.shown_name == "three.tar"
+    assert window.windowTitle() == "three.tar — LayerScope"
+    docs = window.explorer.documents.panels
+    assert docs["manifest"].raw.toPlainText() and docs["config"].raw.toPlainText()
+    qtbot.waitUntil(lambda: window.controller.auditor.shown_report is not None, timeout=TIMEOUT)
+    assert not window.status_panel.findings_button.isHidden()
     qtbot.waitUntil(lambda: treemap.view.treemap is not None, timeout=TIMEOUT)  # its picture again
