@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any, overload
 
@@ -18,6 +19,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QRegularExpression,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -406,6 +408,7 @@ class ImageDocuments(QObject):
     """The Manifest, Index and Config tabs of one image; digests of its layers and blobs are links."""
 
     link_activated = Signal(str)  # a digest that is neither a layer's nor shown here: see open_blob
+    shown = Signal()  # the documents of the image ``show_image`` was given are in the tabs
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -414,6 +417,7 @@ class ImageDocuments(QObject):
             panel.link_activated.connect(self.link_activated)
         self.layer_digests: dict[str, int] = {}
         self._tabs: QTabWidget | None = None
+        self._pending: Callable[[], LoadedImage | None] | None = None  # a weak reference
 
     def add_to(self, tabs: QTabWidget) -> None:
         for name, panel in self.panels.items():
@@ -422,14 +426,28 @@ class ImageDocuments(QObject):
 
     def clear(self, note: str = "") -> None:
         """No image's documents (none shown, or one being read: ``note``)."""
+        self._pending = None
         for panel in self.panels.values():
             panel.clear(note)
 
     def show_image(self, s: LoadedImage) -> None:
+        """The documents of ``s``, in the tabs on the event loop's next turn (``shown``): the end of a
+        load is one step of the GUI thread, the panels' filling among them, and the window's layout
+        and paint follow it; each turn less long is a shorter freeze."""
         im = s.image
         digests = {d.digest: d.index for d in im.layers if d.digest}
         digests.update({d.diff_id: d.index for d in im.layers if d.diff_id})
         self.layer_digests = digests
+        self._pending = weakref.ref(s)
+        QTimer.singleShot(0, self._fill)
+
+    def _fill(self) -> None:
+        s = self._pending() if self._pending is not None else None
+        self._pending = None
+        if s is None:  # cleared, or another image's documents were filled already
+            return
+        im = s.image
+        digests = self.layer_digests
         container = s.archive.container
 
         def is_link(v: str) -> bool:
@@ -453,6 +471,7 @@ class ImageDocuments(QObject):
         if tabs is not None:
             tabs.setTabEnabled(tabs.indexOf(self.panels["manifest"]), manifest is not None)
             tabs.setTabEnabled(tabs.indexOf(self.panels["index"]), im.index_raw is not None)
+        self.shown.emit()
 
     def open_blob(self, parent: QWidget, s: LoadedImage, digest: str) -> str | None:
         """Show the blob ``digest`` of the archive in a window; the error message when it cannot be read."""

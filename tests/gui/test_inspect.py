@@ -35,7 +35,7 @@ def window(qtbot):
 
 
 def load(qtbot, w, path):
-    with qtbot.waitSignal(w.loaded, timeout=TIMEOUT):
+    with qtbot.waitSignals([w.loaded, w.documents.shown], timeout=TIMEOUT):  # documents: the next turn
         w.open_path(Path(path))
     assert w.session is not None, w.error
 
@@ -294,3 +294,16 @@ def test_layer_colours_follow_light_and_dark_palettes(qapp):
             assert change_color("added") != change_color("removed")
     finally:
         qapp.setPalette(saved)
+
+
+def test_documents_follow_the_load_on_the_next_turn_and_only_the_last_image(window, qtbot):
+    """The JSON tabs are filled on the event loop's turn after the load ends (a shorter freeze), with
+    the image shown: one cleared or replaced before that turn is never filled in."""
+    load(qtbot, window, REAL / "umoci-edge.oci.tar")
+    docs = window.documents
+    config = docs.panels["config"]
+    assert json.loads(window.session.image.config_raw)["architecture"] in config.raw.toPlainText()
+    docs.show_image(window.session)
+    docs.clear("gone")
+    qtbot.wait(50)
+    assert config.raw.toPlainText() == "" and config.note.text() == "gone"

@@ -116,7 +116,7 @@ def test_a_cancelled_read_hides_the_notice_and_shows_the_old_image_again(
     assert window.controller.shown_name == "three.tar"
     assert window.windowTitle() == "three.tar — LayerScope"
     docs = window.explorer.documents.panels
-    assert docs["manifest"].raw.toPlainText() and docs["config"].raw.toPlainText()
+    qtbot.waitUntil(lambda: bool(docs["manifest"].raw.toPlainText() and docs["config"].raw.toPlainText()))
     qtbot.waitUntil(lambda: window.controller.auditor.shown_report is not None, timeout=TIMEOUT)
     assert not window.status_panel.findings_button.isHidden()
     qtbot.waitUntil(lambda: treemap.view.treemap is not None, timeout=TIMEOUT)  # its picture again
