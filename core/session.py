@@ -125,11 +125,11 @@ class LoadedImage:
             self._unkept.add(CacheKind.FOLDERS)
         return view
 
-    def keep_in_cache(self) -> None:
+    def keep_in_cache(self, cancelled: CancelCheck | None = None) -> None:
         """Keep in the persistent cache what this image's load and top view made and did not find
         there (the merged tree, the folder records): the next open reads them instead. Up to a second
         on a large image, in turns: ``load`` does it unless told not to (the window does it after,
-        in the background)."""
+        in the background). Raises Cancelled (between its parts: what was written stays valid)."""
         store = self.cache.store
         if store is None:
             self._unkept.clear()
@@ -138,7 +138,8 @@ class LoadedImage:
         with quiet_gc():
             if CacheKind.MERGE in self._unkept:
                 self._unkept.discard(CacheKind.MERGE)
-                keep_merge(self.image, self.cache, self.tree)
+                keep_merge(self.image, self.cache, self.tree, cancelled)
+            check_cancelled(cancelled)
             top = self._top_view
             if CacheKind.FOLDERS in self._unkept and top is not None:
                 self._unkept.discard(CacheKind.FOLDERS)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtCore import Qt, QTimer
 
 from layerscope.core.errors import LayerScopeError
-from layerscope.core.progress import check_cancelled
 from layerscope.core.session import LoadedImage, quiet_gc
 
 from .packages_model import PackageInfo
@@ -38,6 +37,7 @@ class AfterLoad:
         self._warming: Job | None = None  # prepares the Waste table and the lower layers' views
         self._warming_token: object | None = None  # the live one's
         self._packaging: tuple[Job, object] | None = None  # the package job of the image and its token
+        self._keeping: Job | None = None  # keeps what the load made in the persistent cache (_keep)
 
     @property
     def reading_packages(self) -> bool:
@@ -46,7 +46,7 @@ class AfterLoad:
 
     def start(self, session: LoadedImage) -> None:
         """``session`` is shown: prepare its Waste rows and views, then read its packages."""
-        self._prepare(session)
+        self.prepare(session)
         self.read_packages(session)
 
     def stop(self) -> None:
@@ -54,7 +54,7 @@ class AfterLoad:
         self._stop_preparing()
         self._stop_packages()
 
-    def _prepare(self, session: LoadedImage) -> None:
+    def prepare(self, session: LoadedImage) -> None:
         """What follows a load in the background, once the tree is usable: the Waste table's rows
         (``waste_ready``), then what makes the first switch to another layer as quick as the next
         (core.session.LoadedImage.prepare_views; ``prepared``)."""
@@ -70,8 +70,6 @@ class AfterLoad:
             job.emit_partial("waste", rows)
             del rows
             session.prepare_views(courteous(job.cancelled))  # pauses for a treemap's job
-            check_cancelled(job.cancelled)
-            session.keep_in_cache()  # the next open reads its merged tree and folders (core/cache)
 
         # the slots hold neither the session nor the job (a cycle with the job, frozen out of the
         # cyclic GC by the next load, would keep the image for ever)
@@ -91,6 +89,9 @@ class AfterLoad:
             if self._warming_token is token:
                 self._warming = self._warming_token = None
                 c.prepared.emit()
+                live = shown()
+                if live is not None and live is c.session:
+                    self._keep(live)
 
         job = Job(work, "after load")
         self._warming, self._warming_token = job, token
@@ -99,24 +100,46 @@ class AfterLoad:
         job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
         QTimer.singleShot(0, job.start)  # after the release job that ``discard`` starts
 
+    def _keep(self, session: LoadedImage) -> None:
+        """Keep in the persistent cache what the load made (``keep_in_cache``: the merged tree, the
+        folder records; up to a second on a large image), last and apart from the rest, so that
+        nothing waits for it; a new image (``stop``) cancels it between its parts."""
+
+        def work(job: Job) -> None:
+            session.keep_in_cache(courteous(job.cancelled))
+
+        job = Job(work, "keep in cache")
+        self._keeping = job
+        job.finished.connect(lambda *_r: self._kept(job))
+        job.failed.connect(lambda *_r: self._kept(job))
+        job.cancelled_.connect(lambda *_r: self._kept(job))
+        job.start()
+
+    def _kept(self, job: Job) -> None:
+        if self._keeping is job:
+            self._keeping = None
+
     @property
     def preparing(self) -> bool:
-        """The Waste table's rows or the lower layers' views are still being made (``_prepare``)."""
+        """The Waste table's rows or the lower layers' views are still being made (``prepare``)."""
         return self._warming is not None
 
     def _stop_preparing(self) -> None:
         if self._warming is not None:
             self._warming.cancel()
             self._warming = self._warming_token = None
+        if self._keeping is not None:
+            self._keeping.cancel()
+            self._keeping = None
 
     def read_packages(self, session: LoadedImage) -> None:
         """Read ``session``'s build steps and OS (a few small reads) in the background, then its
-        packages in a second job, started once ``_prepare``'s job is done (two busy workers
+        packages in a second job, started once ``prepare``'s job is done (two busy workers
         would slow the window down on two cores; a job that waited would hold a pool thread);
         ``packages_ready`` after each. A new image stops them, and drops what they still send."""
         c = self._controller
         self._stop_packages()
-        shown = weakref.ref(session)  # the slots hold neither the session nor the jobs (_prepare)
+        shown = weakref.ref(session)  # the slots hold neither the session nor the jobs (prepare)
         token = object()
 
         def live() -> bool:

@@ -102,7 +102,7 @@ class Auditor(QObject):
         if deep is not None:
             self.deep = deep
         session = self._shown()
-        if session is not None:
+        if session is not None and not self.withheld:  # withheld: the next image's audit uses ``deep``
             self.start(session, self._path)
 
     def cancel(self) -> None:

@@ -119,6 +119,7 @@ class SpaceFlow(QObject):
         self._pictures: OrderedDict[tuple[int, bool, str, int, int], tuple[Look, Treemap]] = OrderedDict()
         controller.image_loaded.connect(self._new_image)
         controller.loading.connect(lambda *_a: self._stop())
+        controller.restored.connect(self._restore)
 
     # ---- the image job ----------------------------------------------------------------------------
     def _stop(self) -> None:
@@ -128,6 +129,14 @@ class SpaceFlow(QObject):
         if self._pictures:  # another image comes: what they hold (usages of lower layers) goes now
             self._controller.discard([self._pictures])
             self._pictures = OrderedDict()
+
+    def _restore(self) -> None:
+        """An open ended without a new image: the image shown's findings again (made again when the
+        open stopped their job before it ended)."""
+        if self.info is None:
+            self._new_image()
+        else:
+            self.info_ready.emit()
 
     def _let_go(self) -> None:
         """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste

@@ -25,7 +25,7 @@ from ..entry import Entry
 from ..kinds import ChangeKind, EntryType
 from ..layers.index import LayerCache, LayerIndex
 from ..merge import ImageTree, Node, NodeState, WasteEvent
-from ..progress import pause_point
+from ..progress import CancelCheck, check_cancelled, pause_point
 from ..turns import TURN
 from .columns import CacheInvalid, PayloadReader, PayloadWriter, in_slices
 
@@ -86,9 +86,9 @@ _layer_of = attrgetter("layer")
 _entry_of = attrgetter("entry")
 
 
-def encode_tree(tree: ImageTree) -> bytes:
+def encode_tree(tree: ImageTree, cancelled: CancelCheck | None = None) -> bytes:
     """The payload of ``tree`` (a merge of all of ``tree.layers``). Raises Unencodable, KeyError when
-    the tree holds an entry that is none of its layers'."""
+    the tree holds an entry that is none of its layers', Cancelled (between its sections)."""
     nums = _Numbers(tree.layers)
     w = PayloadWriter()
     body = PayloadWriter()  # the path numbers are known once every section has named its paths
@@ -100,6 +100,7 @@ def encode_tree(tree: ImageTree) -> bytes:
 
     nodes(tree.nodes)
     for lc in tree.changes:
+        check_cancelled(cancelled)
         body.ints(nums.paths(lc))
         body.ints(list(map(_KIND_CODE.__getitem__, lc.values())))
     for removed in tree.removed:
@@ -109,6 +110,7 @@ def encode_tree(tree: ImageTree) -> bytes:
         body.ints([b for b, _c in held.values()])
         body.ints([c for _b, c in held.values()])
     for undo in tree.undo:
+        check_cancelled(cancelled)
         states = list(undo.values())
         body.ints(nums.paths(undo))
         body.ints(nums.entries([None if s is None else s[0] for s in states]))
@@ -157,7 +159,7 @@ def decode_tree(payload: bytes | memoryview, layers: list[LayerIndex]) -> ImageT
         return in_slices(map(paths.__getitem__, col))
 
     def entry_list(col: Sequence[int]) -> list[Entry | None]:
-        if col and min(col) < _NONE:
+        if col and not (min(col) >= _NONE and max(col) < total):  # ``total`` would read as no entry
             raise CacheInvalid("an entry number past the layers")
         return in_slices(map(entries.__getitem__, col))
 
@@ -284,11 +286,13 @@ def cached_merge(
     return compute(), False
 
 
-def keep_merge(image: ImageRecord, cache: LayerCache, tree: ImageTree) -> bool:
+def keep_merge(
+    image: ImageRecord, cache: LayerCache, tree: ImageTree, cancelled: CancelCheck | None = None
+) -> bool:
     """Keep ``tree`` (of ``image``, every layer) in the persistent cache of ``cache``, when every
     layer's index was verified: 0.6-0.9 s on the 2 GB benchmark image, in turns (run it where a pause
-    does not matter: after a command's output, in a window's background job)."""
+    does not matter: after a command's output, in a window's background job). Raises Cancelled."""
     store = cache.store
     if store is None:
         return False
-    return store.save_merge(image, [cache.verified.get(d.key) for d in image.layers], tree)
+    return store.save_merge(image, [cache.verified.get(d.key) for d in image.layers], tree, cancelled)

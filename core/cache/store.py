@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..folders import FolderSums
     from ..layers.index import LayerIndex
     from ..merge import ImageTree
+    from ..progress import CancelCheck
     from ..waste import LayerScopeFigures
     from .ci import CiParts
     from .lookup import LayerPaths
@@ -113,16 +114,26 @@ class Store:
 
         return self._load_for_image(CacheKind.MERGE, image, 0, lambda payload: decode_tree(payload, layers))
 
-    def save_merge(self, image: ImageRecord, layer_keys: list[str | None], tree: ImageTree) -> bool:
-        """Keep the merged tree of ``image`` whose layers were verified as ``layer_keys``."""
+    def save_merge(
+        self,
+        image: ImageRecord,
+        layer_keys: list[str | None],
+        tree: ImageTree,
+        cancelled: CancelCheck | None = None,
+    ) -> bool:
+        """Keep the merged tree of ``image`` whose layers were verified as ``layer_keys``. Raises
+        Cancelled."""
+        from ..errors import Cancelled
         from .merged import encode_tree
 
         key = _verified_key(image, layer_keys, 0)
         if key is None:
             return False
         try:
-            payload = encode_tree(tree)
-        except (Unencodable, KeyError):
+            payload = encode_tree(tree, cancelled)
+        except Cancelled:
+            raise
+        except Exception:  # Unencodable, an entry of none of the layers: the cache only speeds up
             return False
         return self.folder.write(CacheKind.MERGE, key, code_version(), payload)
 
@@ -143,7 +154,7 @@ class Store:
             return False
         try:
             payload = encode_sums(sums)
-        except Unencodable:
+        except Exception:  # Unencodable: the cache only speeds up
             return False
         return self.folder.write(CacheKind.FOLDERS, key, code_version(), payload)
 

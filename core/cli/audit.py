@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     allow = load_allow_list(args.audit_config, args.allow_rule, args.allow_path)
     threshold = Severity(args.fail_on)
     with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
-        loaded = load(archive, im)
+        loaded = load(archive, im, keep=False)  # kept in the cache after the output
         report = audit(loaded, allow, deep=args.all_files, second_core=True)
         if args.json:
             json.dump({"image": im.name, **report.as_json()}, sys.stdout, indent=2, ensure_ascii=False)
@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
             print_report(sys.stdout, report)
         for w in report.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        sys.stdout.flush()
+        loaded.keep_in_cache()  # the next run reads the merged tree
     return EXIT_FAILED if report.at_or_above(threshold) else EXIT_OK
 
 

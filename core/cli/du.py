@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the folders' sizes, as text or JSON. Raises LayerScopeError."""
     with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
         layer = check_layer(archive, im, len(im.layers) - 1 if args.layer is None else args.layer)
-        loaded = load(archive, im)
+        loaded = load(archive, im, keep=False)  # kept in the cache after the output
         if View(args.view) is View.LAYER:
             usage = usage_of_layer(loaded.tree, layer)
         else:
@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("[\n" + ",\n".join(lines) + "\n]\n")
         else:
             sys.stdout.writelines(f"{human_size(r.bytes):>10}  /{r.path}\n" for r in rows)
+        sys.stdout.flush()
+        loaded.keep_in_cache()  # the next run reads the merged tree
     return EXIT_OK
 
 

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     with open_image(args.file, args.image, args.platform, source_options(args)) as (archive, im):
         if args.layer is not None:
             check_layer(archive, im, args.layer)
-        loaded = load(archive, im)
+        loaded = load(archive, im, keep=False)  # kept in the cache after the output
         history = package_history(loaded, args.layer)
         if args.json:
             json.dump(as_json(history), sys.stdout, indent=2)
@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
             print_table(history)
         for w in history.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        sys.stdout.flush()
+        loaded.keep_in_cache()  # the next run reads the merged tree
     return EXIT_OK
 
 

@@ -51,6 +51,8 @@ def counts_text(report: AuditReport) -> str:
 
 def badge(a: Auditor) -> tuple[str, str] | None:
     """The status bar's findings button: its text and tooltip (None: no image audited)."""
+    if a.withheld:  # another image is being read
+        return None
     if a.state is AuditState.RUNNING:
         return "⚑ auditing…", "The audit of this image is running: open the Findings tab"
     if a.state is AuditState.CANCELLED:
@@ -175,14 +177,14 @@ class FindingsPanel(QWidget):
         self.title_changed.emit(f"Findings ({n})" if report is not None else "Findings")
 
     def _status_text(self, a: Auditor) -> str:
+        if a.withheld:
+            return "Reading another image: its audit follows"
         if a.state is AuditState.RUNNING:
             return "Auditing every layer's stored files, the config and the history …"
         if a.state is AuditState.CANCELLED:
             return "The audit was cancelled: Run Again audits the image"
         if a.state is AuditState.FAILED:
             return f"The audit failed: {a.error}"
-        if a.withheld:
-            return "Reading another image: its audit follows"
         r = a.report
         if r is None:
             return ""

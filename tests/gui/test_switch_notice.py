@@ -120,3 +120,63 @@ def test_a_cancelled_read_hides_the_notice_and_shows_the_old_image_again(
     qtbot.waitUntil(lambda: window.controller.auditor.shown_report is not None, timeout=TIMEOUT)
     assert not window.status_panel.findings_button.isHidden()
     qtbot.waitUntil(lambda: treemap.view.treemap is not None, timeout=TIMEOUT)  # its picture again
+
+
+def _audited(qtbot: Any, window: MainWindow) -> None:
+    from layerscope.gui.auditor import AuditState
+
+    a = window.controller.auditor
+    qtbot.waitUntil(lambda: a.state is AuditState.DONE and a.report is not None, timeout=TIMEOUT)
+
+
+def test_while_reading_the_old_report_bars_and_rerun_stay_away(window, qtbot, monkeypatch, tmp_path):
+    """The old image's audit (done), its timeline bars and an "Audit all files" click during the read
+    show nothing of the old image beside the new timeline; a cancelled read shows its report, bars,
+    overview and waste rows again."""
+    other = build(Image([Layer([Dir("srv"), File("srv/x", b"x")])]), tmp_path / "other.tar", "docker25")
+    _audited(qtbot, window)
+    c = window.controller
+    space = window.explorer.space
+    tl = window.explorer.timeline.timeline_model
+    qtbot.waitUntil(lambda: space.flow.info is not None and c.waste_rows is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(tl._bars), timeout=TIMEOUT)
+    _slow_loads(monkeypatch)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+        qtbot.waitUntil(lambda: c.reading, timeout=2000)
+        assert c.auditor.withheld and c.auditor.shown_report is None
+        assert window.status_panel.findings_button.isHidden()
+        assert not tl._bars  # the old image's bars on the new layers would be wrong facts
+        window.explorer.findings_panel.deep.setChecked(True)  # "Audit all files" while reading
+        assert c.auditor.shown_report is None and not c.auditor.running
+        window.controller.cancel()
+    assert not c.auditor.withheld
+    qtbot.waitUntil(lambda: c.auditor.shown_report is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(tl._bars), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: space.overview.overview is not None, timeout=TIMEOUT)
+    assert c.waste_rows is not None
+
+
+def test_the_window_keeps_the_merged_tree_after_the_load(window, qtbot, tmp_path, monkeypatch):
+    """After a load, in the background, the merged tree and the folder records go into the cache:
+    the next open of the same image neither merges nor sums its folders."""
+    from layerscope.core import session as session_mod
+    from layerscope.core.cache import settings as cache_settings
+
+    home = cache_settings.cache_dir()
+    other = build(Image([Layer([Dir("srv"), File("srv/x", b"xy")])]), tmp_path / "kept.tar", "docker25")
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+    qtbot.waitUntil(lambda: not window.controller.after_load.preparing, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.controller.after_load._keeping is None, timeout=TIMEOUT)
+    assert list(home.glob("merge-*")) and list(home.glob("folders-*"))
+
+    def no_merge(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("merged again")
+
+    monkeypatch.setattr(session_mod, "merge", no_merge)
+    before = window.controller.session
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+    assert window.controller.error is None
+    assert window.controller.session is not None and window.controller.session is not before
