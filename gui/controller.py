@@ -77,6 +77,7 @@ class Controller(QObject):
     progressed = Signal(str, int, int)  # stage, done, total of the job with progress
     idle = Signal()  # no job with progress runs any more
     loading = Signal(object, object)  # ImageRecord, {layer: size}: this image is being read
+    sizes_read = Signal(object)  # {layer: uncompressed size} of the image being read, its layers indexed
     image_loaded = Signal()  # a new image is shown: archive, image, session and view are set
     restored = Signal()  # an open ended without a new image: show the state as it still is
     loaded = Signal()  # an open ended, one way or the other
@@ -144,6 +145,11 @@ class Controller(QObject):
     def reading(self) -> bool:
         """An image is being read; its timeline is shown (a layer chosen now is shown once it is loaded)."""
         return self._reading is not None
+
+    @property
+    def reading_image(self) -> ImageRecord | None:
+        """The image being read (its timeline is shown), if any."""
+        return self._reading
 
     @property
     def asked_layer(self) -> int | None:
@@ -394,7 +400,7 @@ class Controller(QObject):
         def partial(kind: str, value: object) -> None:
             if kind == "layers":
                 layers = cast(list[LayerIndex], value)  # what load() hands to on_layers
-                self.loading.emit(image, {li.index: li.uncompressed_size for li in layers})
+                self.sizes_read.emit({li.index: li.uncompressed_size for li in layers})
 
         def forget() -> None:
             if archive is not self.archive:

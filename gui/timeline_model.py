@@ -59,6 +59,11 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
             last = len(self._steps) - 1
             self.dataChanged.emit(self.index(0, 0), self.index(last, len(self.COLUMNS) - 1))
 
+    @property
+    def has_bars(self) -> bool:
+        """Whether layer bars are shown (``set_layer_bars``)."""
+        return bool(self._bars)
+
     def set_layer_bars(self, bars: Sequence[LayerBar]) -> None:
         """Each layer's stored bytes, split into visible and hidden by later layers ([]: not known)."""
         self._bars = {b.index: b for b in bars}

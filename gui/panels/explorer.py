@@ -123,6 +123,7 @@ class Explorer(QSplitter):
             lambda t: self.tabs.setTabText(self.tabs.indexOf(self.findings_panel), t)
         )
         c.loading.connect(self._show_loading)
+        c.sizes_read.connect(self._show_sizes)
         c.view_changed.connect(self._show_view)
         c.waste_ready.connect(lambda: self.waste_panel.show_rows(c.waste_rows))
         c.packages_ready.connect(self._show_packages)
@@ -209,6 +210,13 @@ class Explorer(QSplitter):
         self.waste_panel.show_rows(None)
         self.set_exportable(False)
         self.expand_changes_action.setEnabled(False)
+
+    def _show_sizes(self, sizes: dict[int, int]) -> None:
+        """The layers of the image being read are indexed: their uncompressed sizes in its timeline
+        (the rest of the window stays as ``loading`` left it)."""
+        image = self._controller.reading_image
+        if image is not None:
+            self.timeline.show_steps(image.history, sizes, self._controller.asked_layer)
 
     def clear(self) -> None:
         """No image any more (the window closes): every panel lets go of the one it showed."""

@@ -49,6 +49,7 @@ class Legend(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Legend")
         self.chips: dict[int, QToolButton] = {}
+        self._steps: list[tuple[int, str]] = []  # what the chips show: (layer, command)
         self.current: int | None = None
         self.mark_labels: dict[marks.Mark, QLabel] = {}
         lay = QVBoxLayout(self)
@@ -108,7 +109,15 @@ class Legend(QWidget):
 
     # ---- rendering -----------------------------------------------------------------------------
     def show_layers(self, steps: Sequence[HistoryStep]) -> None:
-        """One chip per step that made a layer, in layer order."""
+        """One chip per step that made a layer, in layer order (the chips shown stay when they are
+        these already: a chip's style sheet costs milliseconds, and an open asks three times)."""
+        wanted: list[tuple[int, str]] = []
+        for s in steps:
+            if s.layer is not None and s.layer not in {w[0] for w in wanted}:
+                wanted.append((s.layer, s.text))
+        if wanted == self._steps:
+            return
+        self._steps = wanted
         for b in self.chips.values():
             b.deleteLater()
         self.chips = {}
@@ -125,14 +134,17 @@ class Legend(QWidget):
         self._fit_height()
 
     def show_current(self, layer: int) -> None:
-        self.current = layer
-        self._style_chips()
+        before, self.current = self.current, layer
+        if before != layer:
+            self._style_chips({before, layer})  # only the two chips that change
         chip = self.chips.get(layer)
         if chip is not None:
             self.chip_scroll.ensureWidgetVisible(chip)
 
-    def _style_chips(self) -> None:
+    def _style_chips(self, only: set[int | None] | None = None) -> None:
         for layer, b in self.chips.items():
+            if only is not None and layer not in only:
+                continue
             tint = layer_color(layer)
             ink = text_color(tint)
             width = 2 if layer == self.current else 1

@@ -107,7 +107,9 @@ class SpaceViews(QObject):
     def _loading(self) -> None:
         self.overview.show_overview(None, reading=True)
         self._explorer.waste_panel.show_space(None, None)
-        self._explorer.timeline.timeline_model.set_layer_bars([])  # the old image's, on new layers
+        bars = self._explorer.timeline.timeline_model
+        if bars.has_bars:
+            bars.set_layer_bars([])  # the old image's, on the new layers
         # beside the new image's layers, the old image's picture would read as the new one's
         self.treemap.show_view(None, False)
         self.treemap.view.placeholder = "Reading the image…"

@@ -178,6 +178,26 @@ def test_the_legend_asks_for_a_layer_and_follows_the_current_one(window, qtbot):
     assert not legend.isVisible() and settings.LEGEND_VISIBLE.get() is False
 
 
+def test_the_legend_keeps_its_chips_for_the_same_steps(window, qtbot):
+    """An open shows the chips three times (opened, layers read, loaded): the same steps keep the
+    same chips (a chip's style sheet costs milliseconds); other steps make others; a layer switch
+    restyles the two chips that change and leaves each chip's look as a full restyle makes it."""
+    load_sample(qtbot, window)
+    legend = window.explorer.legend
+    chips = dict(legend.chips)
+    steps = window.session.image.history
+    legend.show_layers(steps)
+    assert legend.chips == chips and all(legend.chips[k] is b for k, b in chips.items())
+    for layer in (1, 3, 1):
+        legend.show_current(layer)
+        looks = {k: (b.styleSheet(), b.font().bold()) for k, b in legend.chips.items()}
+        legend._style_chips()
+        assert looks == {k: (b.styleSheet(), b.font().bold()) for k, b in legend.chips.items()}
+        assert [k for k, (_s, bold) in looks.items() if bold] == [layer]
+    legend.show_layers(steps[:1])
+    assert len(legend.chips) <= 1 and all(b not in chips.values() for b in legend.chips.values())
+
+
 # ---- marks ---------------------------------------------------------------------------------------
 def _shape(mark: marks.Mark) -> set[tuple[int, int]]:
     """The pixels a mark covers, ignoring its colour."""

@@ -139,20 +139,20 @@ def test_while_reading_the_old_report_bars_and_rerun_stay_away(window, qtbot, mo
     space = window.explorer.space
     tl = window.explorer.timeline.timeline_model
     qtbot.waitUntil(lambda: space.flow.info is not None and c.waste_rows is not None, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: bool(tl._bars), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tl.has_bars, timeout=TIMEOUT)
     _slow_loads(monkeypatch)
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.open_path(other)
         qtbot.waitUntil(lambda: c.reading, timeout=2000)
         assert c.auditor.withheld and c.auditor.shown_report is None
         assert window.status_panel.findings_button.isHidden()
-        assert not tl._bars  # the old image's bars on the new layers would be wrong facts
+        assert not tl.has_bars  # the old image's bars on the new layers would be wrong facts
         window.explorer.findings_panel.deep.setChecked(True)  # "Audit all files" while reading
         assert c.auditor.shown_report is None and not c.auditor.running
         window.controller.cancel()
     assert not c.auditor.withheld
     qtbot.waitUntil(lambda: c.auditor.shown_report is not None, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: bool(tl._bars), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tl.has_bars, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: space.overview.overview is not None, timeout=TIMEOUT)
     assert c.waste_rows is not None
 
@@ -180,3 +180,35 @@ def test_the_window_keeps_the_merged_tree_after_the_load(window, qtbot, tmp_path
         window.open_path(other)
     assert window.controller.error is None
     assert window.controller.session is not None and window.controller.session is not before
+
+
+def test_the_read_layers_sizes_reach_the_timeline_alone(window, qtbot, monkeypatch, tmp_path):
+    """Once the layers of the image being read are indexed, their uncompressed sizes replace the
+    archive's in its timeline; nothing else of the window is laid out again (``loading`` comes once)."""
+    import layerscope.gui.controller as controller
+    from layerscope.core.layers.index import load_image
+
+    other = build(
+        Image([Layer([Dir("srv"), File("srv/x", b"x" * 5000)]), Layer([File("srv/y", b"y" * 9000)])]),
+        tmp_path / "other.tar",
+        "docker25",
+    )
+    real = controller.load
+    indexed: list[dict[int, int]] = []
+
+    def slow(archive: Any, image: Any, *args: Any, on_layers: Any = None, **kwargs: Any) -> Any:
+        layers = load_image(archive, image)
+        on_layers(layers)
+        indexed.append({li.index: li.uncompressed_size for li in layers})
+        time.sleep(0.6)
+        return real(archive, image, *args, **kwargs)
+
+    monkeypatch.setattr(controller, "load", slow)
+    loadings: list[object] = []
+    window.controller.loading.connect(lambda image, _sizes: loadings.append(image))
+    model = window.explorer.timeline.timeline_model
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+        qtbot.waitUntil(lambda: bool(indexed) and model._sizes == indexed[0], timeout=TIMEOUT)
+        assert window.controller.reading and window.explorer.tree.tree_model.view is None
+    assert len(loadings) == 1
