@@ -129,7 +129,9 @@ class LoadedImage:
         """Keep in the persistent cache what this image's load and top view made and did not find
         there (the merged tree, the folder records): the next open reads them instead. Up to a second
         on a large image, in turns: ``load`` does it unless told not to (the window does it after,
-        in the background). Raises Cancelled (between its parts: what was written stays valid)."""
+        in the background). Raises Cancelled (between its parts; what is not written yet stays to
+        keep: ``unkept``)."""
+        check_cancelled(cancelled)
         store = self.cache.store
         if store is None:
             self._unkept.clear()
@@ -137,13 +139,21 @@ class LoadedImage:
         keys = [self.cache.verified.get(d.key) for d in self.image.layers]
         with quiet_gc():
             if CacheKind.MERGE in self._unkept:
-                self._unkept.discard(CacheKind.MERGE)
                 keep_merge(self.image, self.cache, self.tree, cancelled)
+                self._unkept.discard(CacheKind.MERGE)  # written, or not to be written (unverified)
             check_cancelled(cancelled)
             top = self._top_view
             if CacheKind.FOLDERS in self._unkept and top is not None:
-                self._unkept.discard(CacheKind.FOLDERS)
                 store.save_sums(self.image, keys, top.folder_sums)
+                self._unkept.discard(CacheKind.FOLDERS)
+
+    @property
+    def unkept(self) -> bool:
+        """Whether ``keep_in_cache`` has something to keep (with the top's view made, for its
+        folder records)."""
+        return CacheKind.MERGE in self._unkept or (
+            CacheKind.FOLDERS in self._unkept and self._top_view is not None
+        )
 
     def _own_view(self, layer: int) -> LayerView:
         """Layer ``layer``'s own changes, kept once made while the image's changes are few enough

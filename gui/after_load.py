@@ -2,9 +2,11 @@
 
 The Waste table's rows (``Controller.waste_rows``, ``waste_ready``), then the views that make the
 first switch to another layer as quick as the next (``prepared``), then the image's build steps, OS
-and packages (``Controller.packages``, ``packages_ready``). Each is a job this flow owns; a new
-image (``stop``) stops them and drops what they still send. The results live on the controller,
-the window's state; the panels follow its signals.
+and packages (``Controller.packages``, ``packages_ready``); last, apart, the keeping of the merged
+tree and folder records in the persistent cache (``_keep``: nothing waits for it). Each is a job this
+flow owns; a new image (``stop``) stops them and drops what they still send, and a read that ends
+without replacing the image runs again what it stopped (``resume``). The results live on the
+controller, the window's state; the panels follow its signals.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class AfterLoad:
         self._warming_token: object | None = None  # the live one's
         self._packaging: tuple[Job, object] | None = None  # the package job of the image and its token
         self._keeping: Job | None = None  # keeps what the load made in the persistent cache (_keep)
+        self._prepared: Callable[[], LoadedImage | None] | None = None  # the image prepare finished for
 
     @property
     def reading_packages(self) -> bool:
@@ -88,6 +91,7 @@ class AfterLoad:
         def finished(*_result: object) -> None:
             if self._warming_token is token:
                 self._warming = self._warming_token = None
+                self._prepared = shown
                 c.prepared.emit()
                 live = shown()
                 if live is not None and live is c.session:
@@ -98,7 +102,18 @@ class AfterLoad:
         job.partial.connect(partial)
         job.finished.connect(finished)
         job.failed.connect(finished)  # as good as it gets (a switch makes what is missing)
+        self._prepared = None
         QTimer.singleShot(0, job.start)  # after the release job that ``discard`` starts
+
+    def resume(self, session: LoadedImage) -> None:
+        """A read of another image ended without replacing ``session``: what it stopped of this one's
+        background work runs again (the preparation, else the keeping in the cache)."""
+        if self.preparing or self._keeping is not None:
+            return
+        if self._prepared is None or self._prepared() is not session:
+            self.prepare(session)
+        elif session.unkept:
+            self._keep(session)
 
     def _keep(self, session: LoadedImage) -> None:
         """Keep in the persistent cache what the load made (``keep_in_cache``: the merged tree, the
@@ -108,6 +123,8 @@ class AfterLoad:
         def work(job: Job) -> None:
             session.keep_in_cache(courteous(job.cancelled))
 
+        if self._keeping is not None:
+            return
         job = Job(work, "keep in cache")
         self._keeping = job
         job.finished.connect(lambda *_r: self._kept(job))

@@ -66,6 +66,7 @@ class Auditor(QObject):
         self.allow_note = ""  # the allow-list used, or why it could not be read
         self.deep = False  # "Audit all files": package trees too
         self.withheld = False  # another image is being read: ``report`` is the replaced image's
+        self.report_deep = False  # ``deep`` as it was when ``report`` was made
         self._slot = JobSlot(self)
         self._shown: Callable[[], LoadedImage | None] = lambda: None  # a weak reference
         self._path: Path | None = None
@@ -92,7 +93,8 @@ class Auditor(QObject):
     def resume(self, session: LoadedImage | None, image_path: Path | None) -> None:
         """An open ended without a new image: audit ``session`` again unless that is done or running."""
         self.withheld = False
-        if session is None or self.running or (self._shown() is session and self.state is AuditState.DONE):
+        done = self._shown() is session and self.state is AuditState.DONE and self.report_deep == self.deep
+        if session is None or self.running or done:  # (``deep`` changed while withheld: audit again)
             self.changed.emit()
             return
         self.start(session, image_path)
@@ -136,12 +138,12 @@ class Auditor(QObject):
     def _run(self, session: LoadedImage) -> None:
         deep, path = self.deep, self._path
 
-        def work(job: Job) -> tuple[AuditReport, str]:
+        def work(job: Job) -> tuple[AuditReport, str, bool]:
             check_cancelled(job.cancelled)
             allow, note = _allow_list(path)
             # no quiet_gc: the report is small (its objects need no freezing out of the collector)
             report = audit(session, allow, deep, progress=job.progress, cancelled=job.cancelled)
-            return report, note
+            return report, note, deep
 
         shown = self._shown
 
@@ -150,7 +152,7 @@ class Auditor(QObject):
                 return
             self.state, self.error = state, error
             if result is not None:
-                self.report, self.allow_note = cast(tuple[AuditReport, str], result)
+                self.report, self.allow_note, self.report_deep = cast(tuple[AuditReport, str, bool], result)
             self.changed.emit()
 
         def progressed(stage: str, done: int, total: int) -> None:

@@ -235,8 +235,8 @@ class Controller(QObject):
         self._reading = self._asked_layer = None
         self.restored.emit()
         self.loaded.emit()
-        if self.session is not None and self.waste_rows is None and not self.after_load.preparing:
-            self.after_load.prepare(self.session)  # the load that stopped it did not replace the image
+        if self.session is not None:
+            self.after_load.resume(self.session)  # the load that stopped it did not replace the image
         unread = self.packages is None or not self.packages.done
         if self.session is not None and unread and not self.after_load.reading_packages:
             self.after_load.read_packages(self.session)  # the load that stopped it did not replace the image

@@ -133,10 +133,12 @@ class SpaceFlow(QObject):
     def _restore(self) -> None:
         """An open ended without a new image: the image shown's findings again (made again when the
         open stopped their job before it ended)."""
-        if self.info is None:
-            self._new_image()
-        else:
+        if self._controller.session is None:
+            return
+        if self.info is not None:
             self.info_ready.emit()
+        elif not self._findings.running:  # stopped by the read (an open that ended before reading
+            self._new_image()  # an image stopped nothing: its job still runs)
 
     def _let_go(self) -> None:
         """Drop the shown image's usages and findings (its merged tree's folder sizes, the waste

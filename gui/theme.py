@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from . import settings
 from .colors import is_dark
@@ -87,3 +87,10 @@ def choose(choice: str) -> None:
 def current() -> str:
     """The remembered choice."""
     return settings.THEME.get()
+
+
+def set_style_sheet(widget: QWidget, sheet: str) -> None:
+    """``widget.setStyleSheet(sheet)`` unless it has that sheet already: each call polishes the widget
+    (and its children) again, milliseconds each, and some are made at every selection or load."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)

@@ -59,6 +59,14 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
             last = len(self._steps) - 1
             self.dataChanged.emit(self.index(0, 0), self.index(last, len(self.COLUMNS) - 1))
 
+    def set_sizes(self, sizes: dict[int, int]) -> None:
+        """Other sizes for the layers shown (their uncompressed sizes, once read): the Size column
+        changes, nothing else (no reset: the current row and the scroll stay)."""
+        self._sizes = sizes
+        self.max_size = max(sizes.values(), default=1) or 1
+        if self._steps:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._steps) - 1, self.columnCount() - 1))
+
     @property
     def has_bars(self) -> bool:
         """Whether layer bars are shown (``set_layer_bars``)."""

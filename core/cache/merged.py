@@ -89,7 +89,9 @@ _entry_of = attrgetter("entry")
 def encode_tree(tree: ImageTree, cancelled: CancelCheck | None = None) -> bytes:
     """The payload of ``tree`` (a merge of all of ``tree.layers``). Raises Unencodable, KeyError when
     the tree holds an entry that is none of its layers', Cancelled (between its sections)."""
+    check_cancelled(cancelled)
     nums = _Numbers(tree.layers)
+    check_cancelled(cancelled)
     w = PayloadWriter()
     body = PayloadWriter()  # the path numbers are known once every section has named its paths
 
@@ -104,6 +106,7 @@ def encode_tree(tree: ImageTree, cancelled: CancelCheck | None = None) -> bytes:
         body.ints(nums.paths(lc))
         body.ints(list(map(_KIND_CODE.__getitem__, lc.values())))
     for removed in tree.removed:
+        check_cancelled(cancelled)
         nodes(removed)
     for held in tree.held:
         body.ints(nums.paths(held))

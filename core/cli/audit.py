@@ -67,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
             print_report(sys.stdout, report)
         for w in report.warnings:
             print(f"warning: {w}", file=sys.stderr)
-        sys.stdout.flush()
-        loaded.keep_in_cache()  # the next run reads the merged tree
+        loaded.keep_in_cache()  # the next run reads the merged tree (the output is flushed at exit)
     return EXIT_FAILED if report.at_or_above(threshold) else EXIT_OK
 
 

@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write("[\n" + ",\n".join(lines) + "\n]\n")
         else:
             sys.stdout.writelines(f"{human_size(r.bytes):>10}  /{r.path}\n" for r in rows)
-        sys.stdout.flush()
-        loaded.keep_in_cache()  # the next run reads the merged tree
+        loaded.keep_in_cache()  # the next run reads the merged tree (the output is flushed at exit)
     return EXIT_OK
 
 

@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
             print_table(history)
         for w in history.warnings:
             print(f"warning: {w}", file=sys.stderr)
-        sys.stdout.flush()
-        loaded.keep_in_cache()  # the next run reads the merged tree
+        loaded.keep_in_cache()  # the next run reads the merged tree (the output is flushed at exit)
     return EXIT_OK
 
 

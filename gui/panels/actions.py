@@ -536,8 +536,8 @@ class Actions(QObject):
     def show_filter_valid(self, valid: bool) -> None:
         self.search.setProperty("layerscope_valid", valid)
         if valid:
-            self.search.setStyleSheet("")
+            theme.set_style_sheet(self.search, "")
             return
         dark = self.search.palette().color(self.search.backgroundRole()).lightness() < 128
         bg, fg = ("#5a1d1d", "#ffdcd7") if dark else ("#ffebe9", "#82071e")
-        self.search.setStyleSheet(f"QLineEdit {{ background: {bg}; color: {fg}; }}")
+        theme.set_style_sheet(self.search, f"QLineEdit {{ background: {bg}; color: {fg}; }}")

@@ -39,6 +39,7 @@ from layerscope.core.views import Row
 
 from ..content import content_source, write_copy
 from ..scratch import scratch_folder
+from ..theme import set_style_sheet
 
 
 class FilePanel(QWidget):
@@ -176,7 +177,7 @@ class FilePanel(QWidget):
         """The line above the preview; errors in the palette's warning colour, with the text as tooltip."""
         self.preview_note.setText(text)
         self.preview_note.setToolTip(text)
-        self.preview_note.setStyleSheet("QLabel { color: #cf222e; font-weight: bold; }" if error else "")
+        set_style_sheet(self.preview_note, "QLabel { color: #cf222e; font-weight: bold; }" if error else "")
 
     def _no_preview(self, note: str) -> None:
         self.text.setPlainText("")

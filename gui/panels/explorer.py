@@ -214,9 +214,8 @@ class Explorer(QSplitter):
     def _show_sizes(self, sizes: dict[int, int]) -> None:
         """The layers of the image being read are indexed: their uncompressed sizes in its timeline
         (the rest of the window stays as ``loading`` left it)."""
-        image = self._controller.reading_image
-        if image is not None:
-            self.timeline.show_steps(image.history, sizes, self._controller.asked_layer)
+        if self._controller.reading_image is not None:
+            self.timeline.timeline_model.set_sizes(sizes)
 
     def clear(self) -> None:
         """No image any more (the window closes): every panel lets go of the one it showed."""

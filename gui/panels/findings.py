@@ -200,7 +200,7 @@ class FindingsPanel(QWidget):
                 else []
             ),
             f"{plural(r.files_read, 'file')} read ({human_size(r.bytes_read)})"
-            + ("" if a.deep else ", package trees by name only"),
+            + ("" if a.report_deep else ", package trees by name only"),
             *([f"{r.allowed} allowed"] if r.allowed else []),
             *([f"{r.fixtures} test fixtures not reported"] if r.fixtures else []),
             *([a.allow_note] if a.allow_note else []),

@@ -55,6 +55,7 @@ from layerscope.core.errors import LayerScopeError
 from layerscope.core.session import LoadedImage
 
 from ..cells import CellData
+from ..theme import set_style_sheet
 from ..worker import gui_busy
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -357,7 +358,7 @@ class JsonPanel(QWidget):
         if not found:
             self.raw.moveCursor(QTextCursor.MoveOperation.Start)
             found = self.raw.find(text)
-        self.find_edit.setStyleSheet("" if found else "QLineEdit { color: #cf222e; }")
+        set_style_sheet(self.find_edit, "" if found else "QLineEdit { color: #cf222e; }")
         if found:
             self._select_in_tree(text)
         return found

@@ -110,7 +110,7 @@ class Legend(QWidget):
     # ---- rendering -----------------------------------------------------------------------------
     def show_layers(self, steps: Sequence[HistoryStep]) -> None:
         """One chip per step that made a layer, in layer order (the chips shown stay when they are
-        these already: a chip's style sheet costs milliseconds, and an open asks three times)."""
+        these already: a chip's style sheet costs milliseconds, and an open asks twice: reading, loaded)."""
         wanted: list[tuple[int, str]] = []
         for s in steps:
             if s.layer is not None and s.layer not in {w[0] for w in wanted}:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from ..icons import action_icon
+from ..theme import set_style_sheet
 
 
 def _icon_action(text: str, icon: str, parent: QWidget) -> QAction:
@@ -75,7 +76,7 @@ class MatchBar(QWidget):
         self._rank = {p: i for i, p in enumerate(hits)}
         self._at = -1
         self._enable(bool(hits))
-        self.label.setStyleSheet("")
+        set_style_sheet(self.label, "")
         self._describe()
         self.show()
 
@@ -88,7 +89,7 @@ class MatchBar(QWidget):
         """A regular expression that does not compile: say why; no results are shown."""
         self.hits, self._rank, self._at, self.error = [], {}, -1, message
         self._enable(False)
-        self.label.setStyleSheet("color: #c62828; font-weight: bold")
+        set_style_sheet(self.label, "color: #c62828; font-weight: bold")
         self.label.setText(message)
         self.show()
 

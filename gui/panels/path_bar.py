@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QWidget
 
 from .elided_label import ElidedLabel
@@ -79,7 +80,10 @@ class PathBar(QWidget):
             sep.setEnabled(False)
             self._row.addWidget(sep)
             self.crumbs.append(self._crumb(_short(name), "/".join(parts[: i + 1]), name))
-        self.crumbs[-1].setStyleSheet("font-weight: bold")
+        last = self.crumbs[-1]
+        bold = QFont(last.font())  # (not a style sheet: a crumb row is made at every selection)
+        bold.setBold(True)
+        last.setFont(bold)
         self._row.addStretch(1)
         self.note.setText(note)
         self._scroll.setFixedHeight(self.crumbs[0].sizeHint().height())

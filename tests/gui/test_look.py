@@ -9,6 +9,7 @@ between a row's text and its tint, at least 4.5 (AA for normal text).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -179,7 +180,7 @@ def test_the_legend_asks_for_a_layer_and_follows_the_current_one(window, qtbot):
 
 
 def test_the_legend_keeps_its_chips_for_the_same_steps(window, qtbot):
-    """An open shows the chips three times (opened, layers read, loaded): the same steps keep the
+    """An open shows the chips twice (reading, loaded): the same steps keep the
     same chips (a chip's style sheet costs milliseconds); other steps make others; a layer switch
     restyles the two chips that change and leaves each chip's look as a full restyle makes it."""
     load_sample(qtbot, window)
@@ -196,6 +197,13 @@ def test_the_legend_keeps_its_chips_for_the_same_steps(window, qtbot):
         assert [k for k, (_s, bold) in looks.items() if bold] == [layer]
     legend.show_layers(steps[:1])
     assert len(legend.chips) <= 1 and all(b not in chips.values() for b in legend.chips.values())
+    legend.show_layers(steps)
+    kept = dict(legend.chips)
+    other = [
+        dataclasses.replace(s, created_by=s.created_by + " && true") for s in steps
+    ]  # same layers, other commands
+    legend.show_layers(other)
+    assert all(legend.chips[k] is not b for k, b in kept.items())
 
 
 # ---- marks ---------------------------------------------------------------------------------------
@@ -419,3 +427,17 @@ def test_a_folder_its_layer_does_not_list_is_marked_implied_though_it_shows_attr
     p, q = v.row("p"), v.row("p/q")
     assert p.entry is not None and p.stored_in == 0
     assert mark_of(p) is Mark.IMPLIED and mark_of(q) is Mark.UNMODIFIED
+
+
+def test_a_style_sheet_is_set_only_when_it_changes(qapp):
+    """Setting a widget's style sheet polishes it again (milliseconds): the same sheet is not set twice."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    polished: list[int] = []
+    real = label.setStyleSheet
+    label.setStyleSheet = lambda sheet: (polished.append(1), real(sheet))  # type: ignore[method-assign]
+    theme.set_style_sheet(label, "")
+    theme.set_style_sheet(label, "color: red")
+    theme.set_style_sheet(label, "color: red")
+    assert label.styleSheet() == "color: red" and len(polished) == 1

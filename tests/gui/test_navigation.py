@@ -396,6 +396,7 @@ def test_the_path_bar_shows_the_selection_and_its_parts_select_their_folders(win
     qtbot.waitUntil(lambda: not bar.clipped.isVisible(), timeout=5000)
     wait_view(qtbot, w, bar.crumbs[2].click)  # "app"
     assert current(w) == "srv/app" and [b.text() for b in bar.crumbs] == ["/", "srv", "app"]
+    assert [b.font().bold() for b in bar.crumbs] == [False, False, True]  # the path's own crumb
     w.explorer.go_back()  # a breadcrumb is a jump
     assert current(w) == long
     wait_view(qtbot, w, bar.crumbs[0].click)  # the root: nothing selected

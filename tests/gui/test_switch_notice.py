@@ -148,10 +148,10 @@ def test_while_reading_the_old_report_bars_and_rerun_stay_away(window, qtbot, mo
         assert window.status_panel.findings_button.isHidden()
         assert not tl.has_bars  # the old image's bars on the new layers would be wrong facts
         window.explorer.findings_panel.deep.setChecked(True)  # "Audit all files" while reading
-        assert c.auditor.shown_report is None and not c.auditor.running
+        assert c.auditor.shown_report is None and not c.auditor.running  # (run once the read ends)
         window.controller.cancel()
     assert not c.auditor.withheld
-    qtbot.waitUntil(lambda: c.auditor.shown_report is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: c.auditor.shown_report is not None and c.auditor.report_deep, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: tl.has_bars, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: space.overview.overview is not None, timeout=TIMEOUT)
     assert c.waste_rows is not None
@@ -161,8 +161,10 @@ def test_the_window_keeps_the_merged_tree_after_the_load(window, qtbot, tmp_path
     """After a load, in the background, the merged tree and the folder records go into the cache:
     the next open of the same image neither merges nor sums its folders."""
     from layerscope.core import session as session_mod
+    from layerscope.core import views as views_mod
     from layerscope.core.cache import settings as cache_settings
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # empty: only this image's files
     home = cache_settings.cache_dir()
     other = build(Image([Layer([Dir("srv"), File("srv/x", b"xy")])]), tmp_path / "kept.tar", "docker25")
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
@@ -175,6 +177,7 @@ def test_the_window_keeps_the_merged_tree_after_the_load(window, qtbot, tmp_path
         raise AssertionError("merged again")
 
     monkeypatch.setattr(session_mod, "merge", no_merge)
+    monkeypatch.setattr(views_mod, "sum_folders", no_merge)
     before = window.controller.session
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
         window.open_path(other)
@@ -191,7 +194,8 @@ def test_the_read_layers_sizes_reach_the_timeline_alone(window, qtbot, monkeypat
     other = build(
         Image([Layer([Dir("srv"), File("srv/x", b"x" * 5000)]), Layer([File("srv/y", b"y" * 9000)])]),
         tmp_path / "other.tar",
-        "docker25",
+        "oci-archive",
+        compression="gzip",  # the archive's sizes (compressed) are not the read ones
     )
     real = controller.load
     indexed: list[dict[int, int]] = []
@@ -212,3 +216,39 @@ def test_the_read_layers_sizes_reach_the_timeline_alone(window, qtbot, monkeypat
         qtbot.waitUntil(lambda: bool(indexed) and model._sizes == indexed[0], timeout=TIMEOUT)
         assert window.controller.reading and window.explorer.tree.tree_model.view is None
     assert len(loadings) == 1
+    archive_sizes = {d.index: d.size for d in window.session.image.layers}
+    assert archive_sizes != indexed[0]  # so the timeline's sizes did change when the layers were read
+
+
+def test_a_read_cancelled_during_the_old_images_preparation_prepares_it_again(
+    window, qtbot, monkeypatch, tmp_path
+):
+    """The Waste rows (and the rest of the work after a load) of the image shown, stopped by the read
+    of another that is then cancelled, are made again."""
+    from layerscope.gui.panels.waste import WasteRows
+
+    other = build(Image([Layer([Dir("srv"), File("srv/x", b"x")])]), tmp_path / "other.tar", "docker25")
+    c = window.controller
+    real = WasteRows.prepare.__func__  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def slow(cls: Any, s: Any, cancelled: Any = None) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # the first: stopped by the read
+            for _ in range(300):
+                if cancelled is not None and cancelled():
+                    break
+                time.sleep(0.01)
+        return real(cls, s, cancelled)
+
+    monkeypatch.setattr(WasteRows, "prepare", classmethod(slow))
+    c.waste_rows = None
+    window.controller.after_load.prepare(c.session)
+    qtbot.waitUntil(lambda: bool(calls), timeout=TIMEOUT)
+    _slow_loads(monkeypatch)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(other)
+        qtbot.waitUntil(lambda: c.reading, timeout=2000)
+        c.cancel()
+    qtbot.waitUntil(lambda: c.waste_rows is not None, timeout=TIMEOUT)
+    assert len(calls) >= 2 and window.controller.shown_name == "three.tar"
