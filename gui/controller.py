@@ -426,8 +426,9 @@ class Controller(QObject):
 
     def _image_loaded(self, ref: Reference, remember: bool, result: tuple[LoadedImage, FileView]) -> None:
         session, view = result
-        if remember:
-            settings.add_recent(ref.path if ref.kind.is_file and ref.path else ref.text)
+        if remember:  # on the event loop's next turn: the settings file is read and written (5-20 ms)
+            entry = ref.path if ref.kind.is_file and ref.path else ref.text
+            QTimer.singleShot(0, lambda: settings.add_recent(entry))
         old: list[object] = [self.session, self.view, self.waste_rows, self.packages]
         self.packages = None
         if self.session is not None and self.session.archive is not session.archive:

@@ -97,6 +97,7 @@ def test_open_recent_lists_and_prunes(window, qtbot, tmp_path):
     gone.write_bytes(b"x")
     settings.add_recent(str(gone))
     load(qtbot, window, REAL / "umoci-edge.docker.tar")
+    qtbot.waitUntil(lambda: settings.recent_files()[:1] == [str(REAL / "umoci-edge.docker.tar")])  # next turn
     gone.unlink()
     window._fill_recent()
     actions = [a.text() for a in window.recent_menu.actions()]

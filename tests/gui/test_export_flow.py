@@ -65,7 +65,7 @@ def test_default_destination_is_this_windows_archive_folder(qtbot, image, tmp_pa
     a, b = make_window(qtbot), make_window(qtbot)
     load(qtbot, a, image)
     load(qtbot, b, other)  # b is now the most recent file of the shared settings
-    assert Path(settings.recent_files()[0]).parent == other_folder
+    qtbot.waitUntil(lambda: [Path(f).parent for f in settings.recent_files()[:1]] == [other_folder])
     dlg = a.export_flow.dialog("layer", 1)
     assert dlg is not None
     assert dlg.destination().parent == image.parent  # a's archive, not b's
