@@ -51,7 +51,7 @@ def test_open_from_registry_shows_the_reference(window, qtbot, regs):
     assert window.session is not None, window.controller.error
     assert window.windowTitle() == f"{ref} — LayerScope"
     assert f"(from registry {regs.open.host})" in window.status_panel.status.text()
-    assert settings.recent_references() == [ref]
+    qtbot.waitUntil(lambda: settings.recent_references() == [ref])  # written on the next turn
 
 
 def test_a_multi_platform_index_asks_which_platform(window, qtbot, regs):

@@ -48,7 +48,7 @@ def test_engine_dialog_lists_and_the_window_opens_the_choice(engine_fixture, req
     assert w.windowTitle() == f"{ref} — LayerScope"
     words = "the Docker engine" if kind is SourceKind.DOCKER_DAEMON else "Podman"
     assert f"(from {words})" in w.status_panel.status.text()
-    assert settings.recent_files()[0] == ref
+    qtbot.waitUntil(lambda: settings.recent_files()[:1] == [ref])  # written on the next turn
     assert w.controller.path is None and w.controller.source is not None
 
 
