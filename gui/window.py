@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
     def _show_loading(self, image: ImageRecord) -> None:
         self.commands.set_enabled(False)
         self.commands.show_reading(image)
+        self.status_panel.show_summary(None)  # the old image's summary and warnings go with it
         self.stack.setCurrentIndex(1)
         self._show_title()
 
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         """An open ended without a new image: show what the controller still holds."""
         if self.controller.session is None:
             self.stack.setCurrentIndex(0)
+            self.commands.image_combo.clear()  # it named the image that failed to load
             self._show_title()
             return
         self._show_image(new=False)

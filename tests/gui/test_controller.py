@@ -127,6 +127,21 @@ def test_cancelling_the_image_chooser_restores_the_previous_image(window, qtbot,
     assert window.windowTitle() == "a.tar — LayerScope" and not window.progress.isVisible()
 
 
+def test_a_first_load_that_fails_leaves_no_image_named(window, qtbot, images, monkeypatch):
+    """The archive opens, its image's read fails: the drop zone again, and the image box (which named
+    the image being read) empty."""
+    from layerscope.core.errors import LayerScopeError
+
+    def broken(*_a, **_k):
+        raise LayerScopeError("a.tar: layer 0 is damaged")
+
+    monkeypatch.setattr(controller_module, "load", broken)
+    with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):
+        window.open_path(images["a"])
+    assert window.session is None and window.stack.currentIndex() == 0
+    assert window.image_combo.count() == 0 and window.windowTitle() == "LayerScope"
+
+
 def test_cancelling_the_image_chooser_in_an_empty_window_leaves_the_drop_zone(window, qtbot, images):
     window.ask_image = lambda archive: None
     with qtbot.waitSignal(window.loaded, timeout=TIMEOUT):

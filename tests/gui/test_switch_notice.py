@@ -93,6 +93,9 @@ def test_reading_another_image_shows_none_of_the_old_one(window, qtbot, monkeypa
         assert window.explorer.tree.tree_model.view is None
         assert all(not p.raw.toPlainText() for p in window.explorer.documents.panels.values())
         assert window.status_panel.findings_button.isHidden()
+        assert window.status_panel.warnings_button.isHidden() and window.status_panel._summary == ""
+        box = window.commands.image_combo  # the image being read, and no other
+        assert box.count() == 1 and box.itemData(0) is None and not box.isEnabled()
         assert window.controller.auditor.shown_report is None
         assert window.explorer.findings_panel.model.report is None
     qtbot.waitUntil(lambda: not notice.isVisible(), timeout=2000)
@@ -115,6 +118,7 @@ def test_a_cancelled_read_hides_the_notice_and_shows_the_old_image_again(
     assert not notice.isVisible()
     assert window.controller.shown_name == "three.tar"
     assert window.windowTitle() == "three.tar — LayerScope"
+    assert window.status_panel._summary != ""  # the image's summary again
     docs = window.explorer.documents.panels
     qtbot.waitUntil(lambda: bool(docs["manifest"].raw.toPlainText() and docs["config"].raw.toPlainText()))
     qtbot.waitUntil(lambda: window.controller.auditor.shown_report is not None, timeout=TIMEOUT)
