@@ -18,7 +18,7 @@ from typing import Any
 from .archive.records import Archive, ImageRecord
 from .cache.figures import cached_figures
 from .cache.fileformat import CacheKind
-from .cache.merged import cached_merge, keep_merge
+from .cache.merged import cached_merge
 from .dive_figures import DiveFigures, dive_figures
 from .layers.index import LayerCache, LayerIndex, load_image
 from .merge import ImageTree, merge
@@ -139,7 +139,7 @@ class LoadedImage:
         keys = [self.cache.verified.get(d.key) for d in self.image.layers]
         with quiet_gc():
             if CacheKind.MERGE in self._unkept:
-                keep_merge(self.image, self.cache, self.tree, cancelled)
+                store.save_merge(self.image, keys, self.tree, cancelled)
                 self._unkept.discard(CacheKind.MERGE)  # written, or not to be written (unverified)
             check_cancelled(cancelled)
             top = self._top_view

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .progress import pause_point
@@ -37,12 +37,21 @@ def sorted_in_turns(items: Sequence[T], key: Callable[[T], Any], reverse: bool =
     return list(heapq.merge(*runs, key=key, reverse=reverse))
 
 
-def update_in_turns(d: dict[K, V], more: dict[K, V]) -> None:
-    """``d.update(more)``, TURN items at a time."""
-    if len(more) <= TURN:
+def update_in_turns(d: dict[K, V], more: Mapping[K, V] | Iterable[tuple[K, V]]) -> None:
+    """``d.update(more)`` (a mapping, or key-value pairs), TURN items at a time."""
+    if isinstance(more, Mapping) and len(more) <= TURN:
         d.update(more)
         return
-    items = iter(more.items())
-    for _ in range(0, len(more), TURN):
-        d.update(itertools.islice(items, TURN))
+    pairs = iter(more.items() if isinstance(more, Mapping) else more)
+    chunk = list(itertools.islice(pairs, TURN))
+    while chunk:
+        d.update(chunk)
         pause_point()
+        chunk = list(itertools.islice(pairs, TURN))
+
+
+def dict_in_turns(pairs: Iterable[tuple[K, V]]) -> dict[K, V]:
+    """``dict(pairs)``, TURN pairs at a time."""
+    out: dict[K, V] = {}
+    update_in_turns(out, pairs)
+    return out

@@ -107,13 +107,15 @@ class AfterLoad:
 
     def resume(self, session: LoadedImage) -> None:
         """A read of another image ended without replacing ``session``: what it stopped of this one's
-        background work runs again (the preparation, else the keeping in the cache)."""
-        if self.preparing or self._keeping is not None:
-            return
-        if self._prepared is None or self._prepared() is not session:
-            self.prepare(session)
-        elif session.unkept:
-            self._keep(session)
+        background work runs again (the preparation, else the keeping in the cache; the packages)."""
+        if not (self.preparing or self._keeping is not None):
+            if self._prepared is None or self._prepared() is not session:
+                self.prepare(session)  # first: the packages' second job waits for its end
+            elif session.unkept:
+                self._keep(session)
+        packages = self._controller.packages
+        if (packages is None or not packages.done) and not self.reading_packages:
+            self.read_packages(session)
 
     def _keep(self, session: LoadedImage) -> None:
         """Keep in the persistent cache what the load made (``keep_in_cache``: the merged tree, the

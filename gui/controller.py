@@ -237,9 +237,6 @@ class Controller(QObject):
         self.loaded.emit()
         if self.session is not None:
             self.after_load.resume(self.session)  # the load that stopped it did not replace the image
-        unread = self.packages is None or not self.packages.done
-        if self.session is not None and unread and not self.after_load.reading_packages:
-            self.after_load.read_packages(self.session)  # the load that stopped it did not replace the image
         self.auditor.resume(self.session, self.path)
 
     # ---- open, pick, load ---------------------------------------------------------------------

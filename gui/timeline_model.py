@@ -46,9 +46,16 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
         self.beginResetModel()
         self._steps = [s for s in steps if s.layer is not None or s.empty_layer]
         # layer steps in layer order, with the empty steps where history puts them
+        self._take_sizes(sizes)
+        self.endResetModel()
+
+    def _take_sizes(self, sizes: dict[int, int]) -> None:
         self._sizes = sizes
         self.max_size = max(sizes.values(), default=1) or 1
-        self.endResetModel()
+
+    def _size_column_changed(self) -> None:
+        if self._steps:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._steps) - 1, 1))
 
     def set_package_summaries(self, summaries: dict[int, str]) -> None:
         """Each layer's package changes in short (layers that changed none left out; {}: not known)."""
@@ -62,10 +69,8 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
     def set_sizes(self, sizes: dict[int, int]) -> None:
         """Other sizes for the layers shown (their uncompressed sizes, once read): the Size column
         changes, nothing else (no reset: the current row and the scroll stay)."""
-        self._sizes = sizes
-        self.max_size = max(sizes.values(), default=1) or 1
-        if self._steps:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._steps) - 1, self.columnCount() - 1))
+        self._take_sizes(sizes)
+        self._size_column_changed()
 
     @property
     def has_bars(self) -> bool:
@@ -75,8 +80,7 @@ class LayerTimelineModel(CellData, QAbstractTableModel):
     def set_layer_bars(self, bars: Sequence[LayerBar]) -> None:
         """Each layer's stored bytes, split into visible and hidden by later layers ([]: not known)."""
         self._bars = {b.index: b for b in bars}
-        if self._steps:
-            self.dataChanged.emit(self.index(0, 1), self.index(len(self._steps) - 1, 1))
+        self._size_column_changed()
 
     def layer_bar(self, layer: int) -> LayerBar | None:
         return self._bars.get(layer)

@@ -15,8 +15,7 @@ asked. Any inconsistency raises CacheInvalid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import TypeVar, cast, overload
 
@@ -25,8 +24,8 @@ from ..entry import Entry
 from ..kinds import ChangeKind, EntryType
 from ..layers.index import LayerCache, LayerIndex
 from ..merge import ImageTree, Node, NodeState, WasteEvent
-from ..progress import CancelCheck, check_cancelled, pause_point
-from ..turns import TURN
+from ..progress import CancelCheck, check_cancelled
+from ..turns import dict_in_turns
 from .columns import CacheInvalid, PayloadReader, PayloadWriter, in_slices
 
 _KINDS = tuple(ChangeKind)
@@ -36,7 +35,6 @@ _NONE = -1
 had no node."""
 
 T = TypeVar("T")
-K = TypeVar("K")
 
 
 class _Numbers:
@@ -51,9 +49,9 @@ class _Numbers:
     def __init__(self, layers: Sequence[LayerIndex]) -> None:
         flat = [e for li in layers for e in li.entries]
         self.total = n = len(flat)
-        self.entry_no: dict[int, int] = _dict_in_turns(zip(map(id, flat), range(n), strict=True))
+        self.entry_no: dict[int, int] = dict_in_turns(zip(map(id, flat), range(n), strict=True))
         self.entry_no[id(None)] = _NONE
-        self._by_string = _dict_in_turns(zip(map(id, [e.path for e in flat]), range(n), strict=True))
+        self._by_string = dict_in_turns(zip(map(id, [e.path for e in flat]), range(n), strict=True))
         self._flat = flat
         self._folders: dict[str, int] | None = None
         self.extra: list[str] = []
@@ -261,25 +259,15 @@ def _dict(keys: list[str], values: list[T]) -> dict[str, T]:
     """``dict(zip(keys, values))`` made in turns (never one long hold of the interpreter lock)."""
     if len(keys) != len(values):
         raise CacheInvalid("columns of different lengths")
-    return _dict_in_turns(zip(keys, values, strict=True))
-
-
-def _dict_in_turns(pairs: Iterator[tuple[K, T]]) -> dict[K, T]:
-    """``dict(pairs)``, TURN pairs at a time."""
-    out: dict[K, T] = {}
-    chunk = list(islice(pairs, TURN))
-    while chunk:
-        out.update(chunk)
-        pause_point()
-        chunk = list(islice(pairs, TURN))
-    return out
+    return dict_in_turns(zip(keys, values, strict=True))
 
 
 def cached_merge(
     image: ImageRecord, cache: LayerCache, layers: list[LayerIndex], compute: Callable[[], ImageTree]
 ) -> tuple[ImageTree, bool]:
     """The merged tree of ``image`` (``layers``, every one) from the persistent cache of ``cache``,
-    else ``compute()``d; and whether it came from the cache (else ``keep_merge`` keeps it there).
+    else ``compute()``d; and whether it came from the cache (else ``Store.save_merge`` keeps it there:
+    ``LoadedImage.keep_in_cache``).
     Raises what ``compute`` raises."""
     store = cache.store
     if store is not None:
@@ -287,15 +275,3 @@ def cached_merge(
         if hit is not None:
             return hit, True
     return compute(), False
-
-
-def keep_merge(
-    image: ImageRecord, cache: LayerCache, tree: ImageTree, cancelled: CancelCheck | None = None
-) -> bool:
-    """Keep ``tree`` (of ``image``, every layer) in the persistent cache of ``cache``, when every
-    layer's index was verified: 0.6-0.9 s on the 2 GB benchmark image, in turns (run it where a pause
-    does not matter: after a command's output, in a window's background job). Raises Cancelled."""
-    store = cache.store
-    if store is None:
-        return False
-    return store.save_merge(image, [cache.verified.get(d.key) for d in image.layers], tree, cancelled)

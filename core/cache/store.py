@@ -103,10 +103,9 @@ class Store:
         """Keep both figure sets of ``image`` whose layers were verified as ``layer_keys``."""
         from .figures import encode_figures
 
-        key = _verified_key(image, layer_keys, base_layers)
-        if key is None:
-            return False
-        return self.folder.write(CacheKind.FIGURES, key, code_version(), encode_figures(dive, ours))
+        return self._save_for_image(
+            CacheKind.FIGURES, image, layer_keys, base_layers, lambda: encode_figures(dive, ours), ()
+        )
 
     def load_merge(self, image: ImageRecord, layers: list[LayerIndex]) -> ImageTree | None:
         """The merged tree of ``image`` stored earlier, over ``layers`` (its layers' indexes), or None."""
@@ -123,19 +122,12 @@ class Store:
     ) -> bool:
         """Keep the merged tree of ``image`` whose layers were verified as ``layer_keys``. Raises
         Cancelled."""
-        from ..errors import Cancelled
         from .merged import encode_tree
 
-        key = _verified_key(image, layer_keys, 0)
-        if key is None:
-            return False
-        try:
-            payload = encode_tree(tree, cancelled)
-        except Cancelled:
-            raise
-        except Exception:  # Unencodable, an entry of none of the layers: the cache only speeds up
-            return False
-        return self.folder.write(CacheKind.MERGE, key, code_version(), payload)
+        # refused: Unencodable, an entry of none of the layers (KeyError), any other mistake
+        return self._save_for_image(
+            CacheKind.MERGE, image, layer_keys, 0, lambda: encode_tree(tree, cancelled), (Exception,)
+        )
 
     def load_sums(self, image: ImageRecord) -> dict[str, FolderSums] | None:
         """What each folder of ``image``'s merged tree holds, stored earlier, or None."""
@@ -149,14 +141,9 @@ class Store:
         """Keep the folder records of ``image``'s merged tree (layers verified as ``layer_keys``)."""
         from .sums import encode_sums
 
-        key = _verified_key(image, layer_keys, 0)
-        if key is None:
-            return False
-        try:
-            payload = encode_sums(sums)
-        except Exception:  # Unencodable: the cache only speeds up
-            return False
-        return self.folder.write(CacheKind.FOLDERS, key, code_version(), payload)
+        return self._save_for_image(
+            CacheKind.FOLDERS, image, layer_keys, 0, lambda: encode_sums(sums), (Exception,)
+        )
 
     def load_ci(self, image: ImageRecord, base_layers: int) -> CiParts | None:
         """What ``ci --json`` printed of ``image``'s figures earlier (``CiParts``), or None."""
@@ -170,14 +157,34 @@ class Store:
         """Keep ``parts`` of ``image`` whose layers were verified as ``layer_keys``."""
         from .ci import encode_ci
 
+        return self._save_for_image(
+            CacheKind.CI, image, layer_keys, base_layers, lambda: encode_ci(parts), (Unencodable,)
+        )
+
+    def _save_for_image(
+        self,
+        kind: CacheKind,
+        image: ImageRecord,
+        layer_keys: list[str | None],
+        base_layers: int,
+        encode: Callable[[], bytes],
+        refused: tuple[type[Exception], ...],
+    ) -> bool:
+        """Keep ``encode()`` as ``kind`` for ``image``, when its layers were verified as ``layer_keys``;
+        False when they were not, or when encoding raised one of ``refused`` (the cache only speeds a
+        load up). Cancelled is raised, whatever ``refused`` says."""
+        from ..errors import Cancelled
+
         key = _verified_key(image, layer_keys, base_layers)
         if key is None:
             return False
         try:
-            payload = encode_ci(parts)
-        except Unencodable:
+            payload = encode()
+        except Cancelled:
+            raise
+        except refused:
             return False
-        return self.folder.write(CacheKind.CI, key, code_version(), payload)
+        return self.folder.write(kind, key, code_version(), payload)
 
     def _load_for_image(
         self, kind: CacheKind, image: ImageRecord, base_layers: int, decode: Callable[[memoryview], T]

@@ -306,13 +306,11 @@ class JsonPanel(QWidget):
     def set_document(self, raw: bytes | None, is_link: Callable[[str], bool] | None = None) -> None:
         from layerscope.core.audit.history import redacted_command, redacted_document  # not at start-up
 
-        # replaced first, even without a document: the old one holds the previous image's archive
-        self.model.is_link = is_link or (lambda _v: False)
         if raw is None:
-            self.model.set_document(None)
-            self.raw.setPlainText("")
-            self.note.setText(f"this image has no {self.title}")
+            self.clear(f"this image has no {self.title}")
             return
+        # replaced first: the old one holds the previous image's archive
+        self.model.is_link = is_link or (lambda _v: False)
         try:
             doc = json.loads(raw)
         except (ValueError, RecursionError) as exc:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from layerscope.core.turns import TURN, sorted_in_turns, update_in_turns
+from layerscope.core.turns import TURN, dict_in_turns, sorted_in_turns, update_in_turns
 
 
 @pytest.mark.parametrize("n", [0, 1, TURN - 1, TURN, TURN + 1, 3 * TURN + 17])
@@ -32,3 +32,14 @@ def test_update_in_turns_is_update(n):
     want.update(more)
     update_in_turns(base, more)
     assert base == want and list(base) == list(want)
+
+
+@pytest.mark.parametrize("n", [0, 1, TURN, 3 * TURN + 7])
+def test_dict_in_turns_and_update_from_pairs_are_dict_and_update(n):
+    pairs = [(f"k{i % (n // 2 + 1)}", i) for i in range(n)]  # repeated keys: the last value wins
+    assert list(dict_in_turns(iter(pairs)).items()) == list(dict(pairs).items())
+    d = {"k0": -1, "x": 0}
+    want = dict(d)
+    want.update(pairs)
+    update_in_turns(d, iter(pairs))
+    assert list(d.items()) == list(want.items())
